@@ -1,0 +1,198 @@
+// The sans-I/O WebSocket connection (RFC 6455 sections 5-7), for either role.
+//
+// Receiving: hand receive() the bytes that arrived; it returns one event at a
+// time (message, ping, pong, close, error) and advances the input past what it
+// used. A message that arrived whole in one frame is delivered as a view into
+// the caller's input, unmasked in place; fragmented or split messages are
+// reassembled in a buffer the connection reuses. Views stay valid until the
+// next receive() call.
+//
+// Sending: the send calls append framed bytes to output(); the caller writes
+// them to the transport and consume()s what was written. Replies the protocol
+// requires (pong for ping, close for close, close with an error code when the
+// peer breaks the protocol) are queued there too.
+#pragma once
+
+#include <duplex/close_code.hpp>
+#include <duplex/error.hpp>
+#include <duplex/protocol/byte_buffer.hpp>
+#include <duplex/protocol/frame.hpp>
+#include <duplex/protocol/handshake_keys.hpp>
+#include <duplex/protocol/output_queue.hpp>
+#include <duplex/protocol/utf8.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+namespace duplex::protocol {
+
+enum class Role : std::uint8_t { server, client };
+
+// A negotiated per-message extension (permessage-deflate is the one Duplex
+// ships). It owns RSV1: a message whose first frame has RSV1 set is decoded
+// through it, and outgoing messages may be encoded through it.
+class MessageTransform {
+ public:
+  virtual ~MessageTransform() = default;
+
+  // Decodes the next piece of an encoded message's payload (pieces arrive in
+  // order, `last` on the final one), appending the result to `out`. Must not
+  // let `out` grow past `limit` bytes: return Error::message_too_big instead.
+  // Return Error::invalid_compressed_data for input that does not decode.
+  virtual std::error_code decode(std::span<const std::uint8_t> in, bool last, ByteBuffer& out,
+                                 std::size_t limit) = 0;
+
+  // Encodes a whole outgoing message into `out` (cleared by the caller) and
+  // returns true, or returns false to send the message as it is.
+  virtual bool encode(std::span<const std::uint8_t> in, ByteBuffer& out) = 0;
+};
+
+struct ConnectionOptions {
+  Role role = Role::server;
+  // Largest message (after decoding) and largest single frame accepted;
+  // larger ones fail the connection with 1009.
+  std::uint64_t max_message_size = 16 * 1024 * 1024;
+  std::uint64_t max_frame_size = 16 * 1024 * 1024;
+  // Outgoing messages longer than this go out in frames of this size
+  // (0: one frame per message).
+  std::size_t fragment_size = 0;
+  // Answer pings with pongs automatically (RFC 6455 5.5.2 requires a pong).
+  bool auto_pong = true;
+  MessageTransform* transform = nullptr;  // not owned; must outlive the connection
+  MaskKeySource* mask_source = nullptr;   // client masks; nullptr: the CSPRNG
+};
+
+enum class EventType : std::uint8_t { none, message, ping, pong, close, error };
+
+struct Event {
+  EventType type = EventType::none;
+  Opcode opcode = Opcode::binary;  // message: text or binary
+  // message: its data; ping/pong: their payload; close: the reason.
+  std::span<const std::uint8_t> payload;
+  // close: the code the peer sent (no_status when it sent none);
+  // error: the code we closed with.
+  CloseCode code = CloseCode::no_status;
+  std::error_code error;  // error: what the peer did wrong
+
+  explicit operator bool() const noexcept { return type != EventType::none; }
+  std::string_view text() const noexcept {
+    return {reinterpret_cast<const char*>(payload.data()), payload.size()};
+  }
+};
+
+enum class ConnectionState : std::uint8_t {
+  open,     // data flows both ways
+  closing,  // we sent a close frame and wait for the peer's
+  closed,   // both close frames exchanged
+  failed,   // the peer broke the protocol; our close frame is queued
+};
+
+class Connection {
+ public:
+  explicit Connection(const ConnectionOptions& options = {});
+
+  // ----- receiving
+  Event receive(std::span<std::uint8_t>& input);
+
+  // ----- sending (each returns Error::connection_closed once we sent close)
+  std::error_code send(Opcode opcode, std::span<const std::uint8_t> payload);
+  std::error_code send_text(std::string_view text) { return send(Opcode::text, as_bytes(text)); }
+  std::error_code send_binary(std::span<const std::uint8_t> data) {
+    return send(Opcode::binary, data);
+  }
+  // One frame of a message sent in pieces: the first with Opcode::text or
+  // Opcode::binary, the rest with Opcode::continuation, the last with fin.
+  std::error_code send_fragment(Opcode opcode, std::span<const std::uint8_t> payload, bool fin);
+  std::error_code ping(std::span<const std::uint8_t> payload = {});
+  std::error_code pong(std::span<const std::uint8_t> payload = {});
+  // Starts the close handshake. CloseCode::no_status sends an empty close
+  // frame; otherwise the code must be valid on the wire and the reason UTF-8
+  // of at most 123 bytes.
+  std::error_code close(CloseCode code = CloseCode::normal, std::string_view reason = {});
+  // Queues bytes that already hold complete frames (a published message
+  // framed once for many receivers). Server role only: client frames need a
+  // fresh mask each.
+  std::error_code send_prepared(SharedBytes& frames);
+
+  // ----- output
+  OutputQueue& output() noexcept { return out_; }
+  const OutputQueue& output() const noexcept { return out_; }
+
+  // ----- state
+  ConnectionState state() const noexcept { return state_; }
+  Role role() const noexcept { return role_; }
+  bool close_sent() const noexcept { return close_sent_; }
+  bool close_received() const noexcept { return close_received_; }
+  // The code the peer closed with (no_status if none yet).
+  CloseCode peer_close_code() const noexcept { return peer_code_; }
+  // What failed the connection, if it failed.
+  std::error_code error() const noexcept { return error_; }
+  // True once this side should close the transport after writing output():
+  // the server after the close handshake (RFC 6455 7.1.1: the server closes
+  // TCP first), either side after a failure. A client whose handshake is
+  // complete waits for the server to close, with a timeout of its own.
+  bool should_close_transport() const noexcept {
+    return state_ == ConnectionState::failed ||
+           (state_ == ConnectionState::closed && role_ == Role::server);
+  }
+
+  // Frames `payload` as one unmasked (server-to-client) frame into `out`.
+  static void encode_frame(ByteBuffer& out, Opcode opcode, std::span<const std::uint8_t> payload,
+                           bool fin = true, std::uint8_t rsv = 0);
+
+  static std::span<const std::uint8_t> as_bytes(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+  }
+
+ private:
+  enum class RxPhase : std::uint8_t { header, payload };
+
+  std::error_code check_header() noexcept;
+  Event on_control_frame(std::span<std::uint8_t> payload);
+  Event fail(Error e, std::span<std::uint8_t>& input);
+  Event finish_message();
+  std::error_code can_send() const noexcept;
+  void write_frame(bool fin, std::uint8_t rsv, Opcode opcode,
+                   std::span<const std::uint8_t> payload);
+  void write_close(CloseCode code, std::string_view reason);
+  void send_message_frames(Opcode opcode, std::span<const std::uint8_t> payload, std::uint8_t rsv);
+
+  // Options
+  std::uint64_t max_message_;
+  std::uint64_t max_frame_;
+  std::size_t fragment_size_;
+  MessageTransform* transform_;
+  MaskKeySource* mask_source_;
+  Role role_;
+  bool auto_pong_;
+
+  // Receive state
+  RxPhase rx_phase_ = RxPhase::header;
+  std::uint8_t header_have_ = 0;
+  std::uint8_t mask_phase_ = 0;
+  bool message_active_ = false;   // a data message has started and not ended
+  bool message_encoded_ = false;  // ... with RSV1 (through the transform)
+  bool release_message_ = false;  // the last event pointed into message_buf_
+  Opcode message_opcode_ = Opcode::binary;
+  Utf8Validator utf8_;
+  std::uint8_t header_buf_[max_frame_header_size];
+  FrameHeader frame_;
+  std::uint64_t frame_remaining_ = 0;
+  std::uint64_t message_wire_size_ = 0;
+  ByteBuffer message_buf_;  // reassembled (or decoded) message
+  ByteBuffer control_buf_;  // a control frame split across reads
+
+  // Send state
+  bool sending_fragments_ = false;
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  ConnectionState state_ = ConnectionState::open;
+  CloseCode peer_code_ = CloseCode::no_status;
+  std::error_code error_;
+  OutputQueue out_;
+};
+
+}  // namespace duplex::protocol

@@ -1,0 +1,33 @@
+// Sec-WebSocket-Extensions (RFC 6455 section 9.1): parsing an offer or a
+// response into extensions with parameters, and formatting one back.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace duplex::protocol {
+
+struct ExtensionParam {
+  std::string name;
+  std::optional<std::string> value;  // quoted-string values are unquoted
+};
+
+struct Extension {
+  std::string name;
+  std::vector<ExtensionParam> params;
+
+  const ExtensionParam* find(std::string_view param_name) const noexcept;
+};
+
+// Appends every extension of one header field value to `out`. Returns
+// Error::invalid_extension_header if the value breaks the grammar (including
+// a quoted value that is not a token once unquoted).
+std::error_code parse_extension_list(std::string_view value, std::vector<Extension>& out);
+
+// "name; p1; p2=v" (values that are tokens go unquoted).
+std::string format_extension(const Extension& extension);
+
+}  // namespace duplex::protocol

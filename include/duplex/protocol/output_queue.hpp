@@ -1,0 +1,69 @@
+// Bytes waiting to be written to the transport, in order. Storage comes in
+// chunks from a per-thread pool, so a connection that writes steadily does not
+// allocate per message, and an idle connection holds no buffer at all. A
+// segment can also refer to bytes shared with other queues (a published
+// message framed once and sent to many connections).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace duplex::protocol {
+
+// Immutable, reference-counted bytes that several output queues may hold.
+class SharedBytes {
+ public:
+  virtual std::span<const std::uint8_t> bytes() const noexcept = 0;
+  virtual void retain() noexcept = 0;
+  virtual void release() noexcept = 0;
+
+ protected:
+  ~SharedBytes() = default;
+};
+
+class OutputQueue {
+ public:
+  using Bytes = std::span<const std::uint8_t>;
+
+  OutputQueue() = default;
+  OutputQueue(const OutputQueue&) = delete;
+  OutputQueue& operator=(const OutputQueue&) = delete;
+  OutputQueue(OutputQueue&& other) noexcept;
+  OutputQueue& operator=(OutputQueue&& other) noexcept;
+  ~OutputQueue() { clear(); }
+
+  // Contiguous room for `n` bytes at the end of the queue: write into it,
+  // then commit() what was written (at most `n`).
+  std::uint8_t* prepare(std::size_t n);
+  void commit(std::size_t n) noexcept;
+
+  void append(Bytes bytes);
+  void append(std::string_view text) {
+    append({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+  }
+  // Queues a reference to `shared` (retained until written or cleared).
+  void append_shared(SharedBytes& shared);
+
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+
+  // Writes up to out.size() pending byte ranges, oldest first, into `out`
+  // (for writev or SSL_write) and returns how many it wrote.
+  std::size_t gather(std::span<Bytes> out) const noexcept;
+  // Drops the first `n` pending bytes (those the transport took).
+  void consume(std::size_t n) noexcept;
+  void clear() noexcept;
+
+  struct Chunk;
+
+ private:
+  Chunk* new_tail(std::size_t n);
+
+  Chunk* head_ = nullptr;
+  Chunk* tail_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace duplex::protocol

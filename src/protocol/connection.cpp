@@ -1,0 +1,427 @@
+#include <duplex/protocol/connection.hpp>
+#include <duplex/protocol/mask.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace duplex::protocol {
+namespace {
+
+// Reassembly buffers up to this size are kept for the next message; larger
+// ones are freed so one big message does not pin memory on an idle connection.
+constexpr std::size_t kept_buffer_bytes = 16 * 1024;
+
+// Scratch for encoding outgoing messages through a transform: one per thread
+// instead of one per connection.
+ByteBuffer& encode_scratch() {
+  thread_local ByteBuffer scratch;
+  return scratch;
+}
+
+std::span<const std::uint8_t> bytes_of(std::string_view s) noexcept {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+Connection::Connection(const ConnectionOptions& options)
+    : max_message_(options.max_message_size),
+      max_frame_(options.max_frame_size),
+      fragment_size_(options.fragment_size),
+      transform_(options.transform),
+      mask_source_(options.mask_source),
+      role_(options.role),
+      auto_pong_(options.auto_pong) {}
+
+// ------------------------------------------------------------------ receive
+
+Event Connection::receive(std::span<std::uint8_t>& in) {
+  if (release_message_) {
+    release_message_ = false;
+    message_buf_.clear_and_trim(kept_buffer_bytes);
+  }
+  while (true) {
+    // After a failure, or once the peer's close arrived, nothing more it
+    // sends has meaning (RFC 6455 5.5.1).
+    if (state_ == ConnectionState::failed || close_received_) {
+      in = in.subspan(in.size());
+      return {};
+    }
+
+    if (rx_phase_ == RxPhase::header) {
+      if (in.empty()) return {};
+      HeaderDecodeResult r;
+      if (header_have_ == 0) {
+        r = decode_frame_header(in, frame_);
+        if (r.status == HeaderStatus::incomplete) {
+          std::memcpy(header_buf_, in.data(), in.size());  // < 14 bytes
+          header_have_ = static_cast<std::uint8_t>(in.size());
+          in = in.subspan(in.size());
+          return {};
+        }
+        if (r.status == HeaderStatus::complete) in = in.subspan(r.size);
+      } else {
+        // The header started in an earlier read: complete it in header_buf_.
+        const std::size_t take = std::min(max_frame_header_size - header_have_, in.size());
+        std::memcpy(header_buf_ + header_have_, in.data(), take);
+        r = decode_frame_header({header_buf_, header_have_ + take}, frame_);
+        if (r.status == HeaderStatus::incomplete) {
+          header_have_ = static_cast<std::uint8_t>(header_have_ + take);
+          in = in.subspan(take);
+          return {};
+        }
+        if (r.status == HeaderStatus::complete) in = in.subspan(r.size - header_have_);
+        header_have_ = 0;
+      }
+      if (r.status == HeaderStatus::length_out_of_range)
+        return fail(Error::length_out_of_range, in);
+      if (auto ec = check_header()) return fail(static_cast<Error>(ec.value()), in);
+      frame_remaining_ = frame_.payload_length;
+      mask_phase_ = 0;
+      rx_phase_ = RxPhase::payload;
+      // The previous control frame's payload (maybe the last event's) is done.
+      if (is_control_opcode(frame_.opcode)) control_buf_.clear();
+    }
+
+    // ---- control frame payload
+    if (is_control_opcode(frame_.opcode)) {
+      if (control_buf_.empty() && in.size() >= frame_remaining_) {
+        auto payload = in.first(frame_remaining_);
+        in = in.subspan(frame_remaining_);
+        if (frame_.masked) apply_mask(payload.data(), payload.size(), frame_.mask);
+        rx_phase_ = RxPhase::header;
+        Event e = on_control_frame(payload);
+        if (state_ == ConnectionState::failed) in = in.subspan(in.size());
+        if (e) return e;
+        continue;
+      }
+      const std::size_t take = std::min<std::uint64_t>(frame_remaining_, in.size());
+      std::uint8_t* dst = control_buf_.prepare(take);
+      std::memcpy(dst, in.data(), take);
+      if (frame_.masked)
+        mask_phase_ = static_cast<std::uint8_t>(apply_mask(dst, take, frame_.mask, mask_phase_));
+      control_buf_.commit(take);
+      in = in.subspan(take);
+      frame_remaining_ -= take;
+      if (frame_remaining_ > 0) return {};
+      rx_phase_ = RxPhase::header;
+      Event e = on_control_frame(control_buf_.span());
+      if (state_ == ConnectionState::failed) in = in.subspan(in.size());
+      if (e) return e;
+      continue;
+    }
+
+    // ---- data frame payload, fast path: a whole one-frame message in the
+    // input is unmasked in place and handed out without a copy.
+    const bool first_frame = frame_.opcode != static_cast<std::uint8_t>(Opcode::continuation);
+    if (first_frame && frame_.fin && !message_encoded_ &&
+        frame_remaining_ == frame_.payload_length && in.size() >= frame_remaining_) {
+      auto payload = in.first(frame_remaining_);
+      in = in.subspan(frame_remaining_);
+      if (frame_.masked) apply_mask(payload.data(), payload.size(), frame_.mask);
+      rx_phase_ = RxPhase::header;
+      message_active_ = false;
+      if (message_opcode_ == Opcode::text && !is_valid_utf8(payload)) {
+        return fail(Error::invalid_utf8, in);
+      }
+      Event e;
+      e.type = EventType::message;
+      e.opcode = message_opcode_;
+      e.payload = payload;
+      return e;
+    }
+
+    // ---- data frame payload, general path: accumulate (and decode).
+    const std::size_t take = std::min<std::uint64_t>(frame_remaining_, in.size());
+    auto chunk = in.first(take);
+    in = in.subspan(take);
+    frame_remaining_ -= take;
+    if (frame_.masked) {
+      mask_phase_ =
+          static_cast<std::uint8_t>(apply_mask(chunk.data(), take, frame_.mask, mask_phase_));
+    }
+    const bool frame_done = frame_remaining_ == 0;
+    const bool message_done = frame_done && frame_.fin;
+    const bool is_text = message_opcode_ == Opcode::text;
+    if (message_encoded_) {
+      const std::size_t before = message_buf_.size();
+      if (auto ec = transform_->decode(chunk, message_done, message_buf_, max_message_)) {
+        const bool ours = ec.category() == error_category();
+        return fail(ours ? static_cast<Error>(ec.value()) : Error::invalid_compressed_data, in);
+      }
+      if (is_text && !utf8_.feed(message_buf_.span().subspan(before))) {
+        return fail(Error::invalid_utf8, in);
+      }
+    } else {
+      // Fail fast: invalid text is caught at the first bad byte, even in the
+      // middle of a fragment, before the rest of the message arrives.
+      if (is_text && !utf8_.feed(chunk)) return fail(Error::invalid_utf8, in);
+      message_buf_.append(chunk);
+    }
+    if (!frame_done) return {};
+    rx_phase_ = RxPhase::header;
+    if (!message_done) continue;
+    if (is_text && !utf8_.complete()) return fail(Error::invalid_utf8, in);
+    return finish_message();
+  }
+}
+
+Event Connection::finish_message() {
+  message_active_ = false;
+  message_encoded_ = false;
+  release_message_ = true;
+  Event e;
+  e.type = EventType::message;
+  e.opcode = message_opcode_;
+  e.payload = message_buf_.span();
+  return e;
+}
+
+std::error_code Connection::check_header() noexcept {
+  const std::uint8_t op = frame_.opcode;
+  if (!is_known_opcode(op)) return Error::unknown_opcode;
+  if (role_ == Role::server && !frame_.masked) return Error::unmasked_frame;
+  if (role_ == Role::client && frame_.masked) return Error::masked_frame;
+  const std::uint8_t allowed_rsv = transform_ ? rsv1_bit : 0;
+  if (frame_.rsv & ~allowed_rsv) return Error::reserved_bits_set;
+
+  if (is_control_opcode(op)) {
+    if (frame_.rsv) return Error::reserved_bits_set;
+    if (!frame_.fin) return Error::fragmented_control_frame;
+    if (frame_.payload_length > max_control_payload) return Error::control_frame_too_long;
+    return {};
+  }
+
+  if (op == static_cast<std::uint8_t>(Opcode::continuation)) {
+    if (!message_active_) return Error::unexpected_continuation;
+    // RFC 7692 6: RSV1 belongs on the first frame of a message only.
+    if (frame_.rsv) return Error::reserved_bits_set;
+  } else {
+    if (message_active_) return Error::expected_continuation;
+    message_active_ = true;
+    message_opcode_ = static_cast<Opcode>(op);
+    message_encoded_ = (frame_.rsv & rsv1_bit) != 0;
+    message_wire_size_ = 0;
+    utf8_.reset();
+    message_buf_.clear();
+  }
+  if (frame_.payload_length > max_frame_) return Error::frame_too_big;
+  message_wire_size_ += frame_.payload_length;
+  // An encoded message is judged by its decoded size (the transform enforces
+  // it); its wire size only gets a bound that encoding overhead cannot reach.
+  const std::uint64_t wire_limit =
+      message_encoded_ ? max_message_ + (max_message_ >> 6) + 1024 : max_message_;
+  if (message_wire_size_ > wire_limit) return Error::message_too_big;
+  return {};
+}
+
+Event Connection::on_control_frame(std::span<std::uint8_t> payload) {
+  Event e;
+  e.payload = payload;
+  switch (static_cast<Opcode>(frame_.opcode)) {
+    case Opcode::ping:
+      if (auto_pong_ && !close_sent_) write_frame(true, 0, Opcode::pong, payload);
+      e.type = EventType::ping;
+      return e;
+    case Opcode::pong: e.type = EventType::pong; return e;
+    case Opcode::close: {
+      std::span<std::uint8_t> none;
+      if (payload.size() == 1) return fail(Error::invalid_close_payload, none);
+      CloseCode code = CloseCode::no_status;
+      std::span<const std::uint8_t> reason;
+      if (payload.size() >= 2) {
+        const auto raw = static_cast<std::uint16_t>((payload[0] << 8) | payload[1]);
+        if (!is_valid_wire_close_code(raw)) return fail(Error::invalid_close_code, none);
+        code = static_cast<CloseCode>(raw);
+        reason = payload.subspan(2);
+        if (!is_valid_utf8(reason)) return fail(Error::invalid_close_reason, none);
+      }
+      close_received_ = true;
+      peer_code_ = code;
+      if (!close_sent_) {
+        // Echo the peer's code (RFC 6455 5.5.1), or an empty close for none.
+        write_close(code, {});
+        close_sent_ = true;
+      }
+      state_ = ConnectionState::closed;
+      message_buf_.release();
+      e.type = EventType::close;
+      e.code = code;
+      e.payload = reason;
+      return e;
+    }
+    default: return {};
+  }
+}
+
+Event Connection::fail(Error error, std::span<std::uint8_t>& input) {
+  input = input.subspan(input.size());
+  const CloseCode code = close_code_for(error);
+  error_ = error;
+  if (!close_sent_) {
+    // The reason tells the peer what it did wrong; close reasons are capped
+    // at 123 bytes and error messages are ASCII, so a cut is still UTF-8.
+    std::string message = make_error_code(error).message();
+    if (message.size() > max_control_payload - 2) message.resize(max_control_payload - 2);
+    write_close(code, message);
+    close_sent_ = true;
+  }
+  state_ = ConnectionState::failed;
+  message_active_ = false;
+  release_message_ = true;
+  Event e;
+  e.type = EventType::error;
+  e.code = code;
+  e.error = error;
+  return e;
+}
+
+// --------------------------------------------------------------------- send
+
+std::error_code Connection::can_send() const noexcept {
+  if (close_sent_ || state_ != ConnectionState::open) return Error::connection_closed;
+  return {};
+}
+
+void Connection::write_frame(bool fin, std::uint8_t rsv, Opcode opcode,
+                             std::span<const std::uint8_t> payload) {
+  FrameHeader h;
+  h.fin = fin;
+  h.rsv = rsv;
+  h.opcode = static_cast<std::uint8_t>(opcode);
+  h.payload_length = payload.size();
+  h.masked = role_ == Role::client;
+  if (h.masked) {
+    h.mask = mask_source_ ? mask_source_->next() : RandomMaskSource::for_this_thread().next();
+  }
+  const std::size_t header_size = frame_header_size(payload.size(), h.masked);
+  std::uint8_t* p = out_.prepare(header_size + payload.size());
+  encode_frame_header(p, h);
+  if (!payload.empty()) {
+    if (h.masked) {
+      copy_masked(p + header_size, payload.data(), payload.size(), h.mask);
+    } else {
+      std::memcpy(p + header_size, payload.data(), payload.size());
+    }
+  }
+  out_.commit(header_size + payload.size());
+}
+
+void Connection::write_close(CloseCode code, std::string_view reason) {
+  std::uint8_t payload[max_control_payload];
+  std::size_t n = 0;
+  if (code != CloseCode::no_status) {
+    const auto raw = static_cast<std::uint16_t>(code);
+    payload[0] = static_cast<std::uint8_t>(raw >> 8);
+    payload[1] = static_cast<std::uint8_t>(raw);
+    std::memcpy(payload + 2, reason.data(), reason.size());
+    n = 2 + reason.size();
+  }
+  write_frame(true, 0, Opcode::close, {payload, n});
+}
+
+void Connection::send_message_frames(Opcode opcode, std::span<const std::uint8_t> payload,
+                                     std::uint8_t rsv) {
+  if (fragment_size_ == 0 || payload.size() <= fragment_size_) {
+    write_frame(true, rsv, opcode, payload);
+    return;
+  }
+  // Auto-fragmentation: RSV1 and the opcode on the first frame only.
+  bool first = true;
+  while (!payload.empty()) {
+    const std::size_t n = std::min(fragment_size_, payload.size());
+    const bool fin = n == payload.size();
+    write_frame(fin, first ? rsv : 0, first ? opcode : Opcode::continuation, payload.first(n));
+    payload = payload.subspan(n);
+    first = false;
+  }
+}
+
+std::error_code Connection::send(Opcode opcode, std::span<const std::uint8_t> payload) {
+  if (auto ec = can_send()) return ec;
+  if (opcode != Opcode::text && opcode != Opcode::binary) {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  if (sending_fragments_) return Error::message_in_progress;
+  if (transform_) {
+    ByteBuffer& scratch = encode_scratch();
+    scratch.clear();
+    if (transform_->encode(payload, scratch)) {
+      send_message_frames(opcode, scratch.span(), rsv1_bit);
+      return {};
+    }
+  }
+  send_message_frames(opcode, payload, 0);
+  return {};
+}
+
+std::error_code Connection::send_fragment(Opcode opcode, std::span<const std::uint8_t> payload,
+                                          bool fin) {
+  if (auto ec = can_send()) return ec;
+  if (opcode == Opcode::continuation) {
+    if (!sending_fragments_) return Error::no_message_in_progress;
+  } else if (opcode == Opcode::text || opcode == Opcode::binary) {
+    if (sending_fragments_) return Error::message_in_progress;
+  } else {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  // Fragments go out unencoded: RFC 7692 lets any message skip compression.
+  write_frame(fin, 0, opcode, payload);
+  sending_fragments_ = !fin;
+  return {};
+}
+
+std::error_code Connection::ping(std::span<const std::uint8_t> payload) {
+  if (auto ec = can_send()) return ec;
+  if (payload.size() > max_control_payload) return Error::control_payload_too_long;
+  write_frame(true, 0, Opcode::ping, payload);
+  return {};
+}
+
+std::error_code Connection::pong(std::span<const std::uint8_t> payload) {
+  if (auto ec = can_send()) return ec;
+  if (payload.size() > max_control_payload) return Error::control_payload_too_long;
+  write_frame(true, 0, Opcode::pong, payload);
+  return {};
+}
+
+std::error_code Connection::close(CloseCode code, std::string_view reason) {
+  if (close_sent_ || state_ == ConnectionState::failed) return Error::connection_closed;
+  if (code == CloseCode::no_status) {
+    if (!reason.empty()) return std::make_error_code(std::errc::invalid_argument);
+  } else {
+    if (!is_valid_wire_close_code(static_cast<std::uint16_t>(code))) {
+      return Error::invalid_close_code_to_send;
+    }
+    if (reason.size() > max_control_payload - 2) return Error::control_payload_too_long;
+    if (!is_valid_utf8(bytes_of(reason))) return std::make_error_code(std::errc::invalid_argument);
+  }
+  write_close(code, reason);
+  close_sent_ = true;
+  state_ = close_received_ ? ConnectionState::closed : ConnectionState::closing;
+  return {};
+}
+
+std::error_code Connection::send_prepared(SharedBytes& frames) {
+  if (auto ec = can_send()) return ec;
+  if (role_ != Role::server) return std::make_error_code(std::errc::operation_not_supported);
+  if (sending_fragments_) return Error::message_in_progress;
+  out_.append_shared(frames);
+  return {};
+}
+
+void Connection::encode_frame(ByteBuffer& out, Opcode opcode, std::span<const std::uint8_t> payload,
+                              bool fin, std::uint8_t rsv) {
+  FrameHeader h;
+  h.fin = fin;
+  h.rsv = rsv;
+  h.opcode = static_cast<std::uint8_t>(opcode);
+  h.payload_length = payload.size();
+  const std::size_t header_size = frame_header_size(payload.size(), false);
+  std::uint8_t* p = out.prepare(header_size + payload.size());
+  encode_frame_header(p, h);
+  if (!payload.empty()) std::memcpy(p + header_size, payload.data(), payload.size());
+  out.commit(header_size + payload.size());
+}
+
+}  // namespace duplex::protocol

@@ -1,0 +1,231 @@
+#include <duplex/protocol/output_queue.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+
+namespace duplex::protocol {
+
+struct OutputQueue::Chunk {
+  Chunk* next;
+  SharedBytes* shared;   // set for a shared segment: bytes live there
+  std::size_t begin;     // first unwritten byte
+  std::size_t end;       // one past the last byte
+  std::size_t capacity;  // storage bytes (0 for a shared segment)
+  std::uint8_t size_class;
+
+  std::uint8_t* storage() noexcept { return reinterpret_cast<std::uint8_t*>(this + 1); }
+  const std::uint8_t* bytes() const noexcept {
+    return shared ? shared->bytes().data() : reinterpret_cast<const std::uint8_t*>(this + 1);
+  }
+};
+
+namespace {
+
+using Chunk = OutputQueue::Chunk;
+
+// Size classes by total allocation (header included). Small messages start
+// in a small chunk; a queue that keeps growing moves up to larger ones.
+constexpr std::size_t class_bytes[] = {512, 4096, 16384};
+constexpr std::size_t class_cache_limit[] = {1024, 256, 64};
+constexpr std::uint8_t data_classes = 3;
+constexpr std::uint8_t shared_class = 3;     // header-only node for SharedBytes
+constexpr std::uint8_t dedicated_class = 4;  // one exact-size allocation, not pooled
+constexpr std::size_t shared_cache_limit = 4096;
+
+// One per thread: chunks are only ever taken and returned by the thread that
+// runs the queue's owner, so the free lists need no locking.
+class ChunkPool {
+ public:
+  ~ChunkPool() {
+    destroyed = true;
+    for (auto& list : free_) {
+      while (list.head) {
+        Chunk* c = list.head;
+        list.head = c->next;
+        std::free(c);
+      }
+    }
+  }
+
+  Chunk* take(std::uint8_t size_class) {
+    FreeList& list = free_[size_class];
+    if (list.head) {
+      Chunk* c = list.head;
+      list.head = c->next;
+      --list.count;
+      return c;
+    }
+    const std::size_t bytes = size_class == shared_class ? sizeof(Chunk) : class_bytes[size_class];
+    void* p = std::malloc(bytes);
+    if (!p) throw std::bad_alloc();
+    auto* c = static_cast<Chunk*>(p);
+    c->size_class = size_class;
+    c->capacity = size_class == shared_class ? 0 : bytes - sizeof(Chunk);
+    return c;
+  }
+
+  void give_back(Chunk* c) noexcept {
+    FreeList& list = free_[c->size_class];
+    const std::size_t limit =
+        c->size_class == shared_class ? shared_cache_limit : class_cache_limit[c->size_class];
+    if (list.count >= limit) {
+      std::free(c);
+      return;
+    }
+    c->next = list.head;
+    list.head = c;
+    ++list.count;
+  }
+
+  static thread_local bool destroyed;
+
+ private:
+  struct FreeList {
+    Chunk* head = nullptr;
+    std::size_t count = 0;
+  };
+  FreeList free_[data_classes + 1];
+};
+
+thread_local bool ChunkPool::destroyed = false;
+thread_local ChunkPool pool;
+
+Chunk* take_chunk(std::uint8_t size_class) {
+  return pool.take(size_class);
+}
+
+void free_chunk(Chunk* c) noexcept {
+  if (c->shared) c->shared->release();
+  if (c->size_class == dedicated_class || ChunkPool::destroyed) {
+    std::free(c);
+  } else {
+    pool.give_back(c);
+  }
+}
+
+Chunk* init(Chunk* c) noexcept {
+  c->next = nullptr;
+  c->shared = nullptr;
+  c->begin = c->end = 0;
+  return c;
+}
+
+}  // namespace
+
+OutputQueue::OutputQueue(OutputQueue&& other) noexcept
+    : head_(std::exchange(other.head_, nullptr)),
+      tail_(std::exchange(other.tail_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
+
+OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
+  if (this != &other) {
+    clear();
+    head_ = std::exchange(other.head_, nullptr);
+    tail_ = std::exchange(other.tail_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+OutputQueue::Chunk* OutputQueue::new_tail(std::size_t n) {
+  Chunk* c;
+  // Grow one class above the current tail so a burst of small writes ends
+  // up in few large chunks (few iovecs) without small writers paying for it.
+  std::uint8_t cls = 0;
+  if (tail_ && !tail_->shared && tail_->size_class < data_classes) {
+    cls = static_cast<std::uint8_t>(std::min<int>(tail_->size_class + 1, data_classes - 1));
+  }
+  while (cls < data_classes && class_bytes[cls] - sizeof(Chunk) < n) ++cls;
+  if (cls < data_classes) {
+    c = init(take_chunk(cls));
+  } else {
+    void* p = std::malloc(sizeof(Chunk) + n);
+    if (!p) throw std::bad_alloc();
+    c = init(static_cast<Chunk*>(p));
+    c->size_class = dedicated_class;
+    c->capacity = n;
+  }
+  if (tail_) {
+    tail_->next = c;
+  } else {
+    head_ = c;
+  }
+  tail_ = c;
+  return c;
+}
+
+std::uint8_t* OutputQueue::prepare(std::size_t n) {
+  Chunk* c = tail_;
+  if (!c || c->shared || c->capacity - c->end < n) c = new_tail(n);
+  return c->storage() + c->end;
+}
+
+void OutputQueue::commit(std::size_t n) noexcept {
+  tail_->end += n;
+  size_ += n;
+}
+
+void OutputQueue::append(Bytes bytes) {
+  if (bytes.empty()) return;
+  std::memcpy(prepare(bytes.size()), bytes.data(), bytes.size());
+  commit(bytes.size());
+}
+
+void OutputQueue::append_shared(SharedBytes& shared) {
+  const std::size_t n = shared.bytes().size();
+  if (n == 0) return;
+  Chunk* c = init(take_chunk(shared_class));
+  shared.retain();
+  c->shared = &shared;
+  c->end = n;
+  if (tail_) {
+    tail_->next = c;
+  } else {
+    head_ = c;
+  }
+  tail_ = c;
+  size_ += n;
+}
+
+std::size_t OutputQueue::gather(std::span<Bytes> out) const noexcept {
+  std::size_t count = 0;
+  for (const Chunk* c = head_; c && count < out.size(); c = c->next) {
+    if (c->end > c->begin) out[count++] = Bytes(c->bytes() + c->begin, c->end - c->begin);
+  }
+  return count;
+}
+
+void OutputQueue::consume(std::size_t n) noexcept {
+  n = std::min(n, size_);
+  size_ -= n;
+  while (n > 0 && head_) {
+    Chunk* c = head_;
+    const std::size_t avail = c->end - c->begin;
+    if (n < avail) {
+      c->begin += n;
+      return;
+    }
+    n -= avail;
+    head_ = c->next;
+    if (!head_) tail_ = nullptr;
+    free_chunk(c);
+  }
+  // Fully drained: hand the last chunk back too, so idle connections hold
+  // no output memory.
+  if (size_ == 0) clear();
+}
+
+void OutputQueue::clear() noexcept {
+  while (head_) {
+    Chunk* c = head_;
+    head_ = c->next;
+    free_chunk(c);
+  }
+  tail_ = nullptr;
+  size_ = 0;
+}
+
+}  // namespace duplex::protocol
