@@ -96,11 +96,13 @@ Event Connection::receive(std::span<std::uint8_t>& in) {
         continue;
       }
       const std::size_t take = std::min<std::uint64_t>(frame_remaining_, in.size());
-      std::uint8_t* dst = control_buf_.prepare(take);
-      std::memcpy(dst, in.data(), take);
-      if (frame_.masked)
-        mask_phase_ = static_cast<std::uint8_t>(apply_mask(dst, take, frame_.mask, mask_phase_));
-      control_buf_.commit(take);
+      if (take > 0) {
+        std::uint8_t* dst = control_buf_.prepare(take);
+        std::memcpy(dst, in.data(), take);
+        if (frame_.masked)
+          mask_phase_ = static_cast<std::uint8_t>(apply_mask(dst, take, frame_.mask, mask_phase_));
+        control_buf_.commit(take);
+      }
       in = in.subspan(take);
       frame_remaining_ -= take;
       if (frame_remaining_ > 0) return {};
@@ -314,7 +316,7 @@ void Connection::write_close(CloseCode code, std::string_view reason) {
     const auto raw = static_cast<std::uint16_t>(code);
     payload[0] = static_cast<std::uint8_t>(raw >> 8);
     payload[1] = static_cast<std::uint8_t>(raw);
-    std::memcpy(payload + 2, reason.data(), reason.size());
+    if (!reason.empty()) std::memcpy(payload + 2, reason.data(), reason.size());
     n = 2 + reason.size();
   }
   write_frame(true, 0, Opcode::close, {payload, n});

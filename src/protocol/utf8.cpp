@@ -80,20 +80,22 @@ constexpr std::uint8_t transitions[9][class_count] = {
 
 constexpr auto byte_classes = make_byte_classes();
 
-// Length of the pure-ASCII prefix of [p, p+n), found 16 or 8 bytes at a time.
+// Length of the pure-ASCII prefix of [p, p+n): 16 or 8 bytes at a time, then
+// byte by byte, so short texts and tails do not bounce through the table.
 std::size_t ascii_prefix(const std::uint8_t* p, std::size_t n) noexcept {
   std::size_t i = 0;
 #if defined(__SSE2__)
   for (; i + 16 <= n; i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    if (_mm_movemask_epi8(v) != 0) return i;
+    if (_mm_movemask_epi8(v) != 0) break;
   }
 #endif
   for (; i + 8 <= n; i += 8) {
     std::uint64_t w;
     std::memcpy(&w, p + i, 8);
-    if (w & 0x8080808080808080ULL) return i;
+    if (w & 0x8080808080808080ULL) break;
   }
+  while (i < n && p[i] < 0x80) ++i;
   return i;
 }
 

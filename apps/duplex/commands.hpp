@@ -1,0 +1,15 @@
+// The subcommands of the duplex tool. Each registers its options on the
+// CLI11 app and returns the function that runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace duplex::cli {
+
+using Run = std::function<int()>;
+
+Run add_tour_command(CLI::App& app);
+
+}  // namespace duplex::cli

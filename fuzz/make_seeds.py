@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora under fuzz/corpus/ (small, hand-picked inputs)."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def frame(opcode, payload, fin=True, rsv=0, mask=None):
+    if isinstance(payload, str):
+        payload = payload.encode()
+    b0 = (0x80 if fin else 0) | (rsv << 4) | opcode
+    n = len(payload)
+    mbit = 0x80 if mask else 0
+    if n < 126:
+        head = bytes([b0, mbit | n])
+    elif n < 65536:
+        head = bytes([b0, mbit | 126]) + struct.pack("!H", n)
+    else:
+        head = bytes([b0, mbit | 127]) + struct.pack("!Q", n)
+    if mask:
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        head += bytes(mask)
+    return head + payload
+
+
+REQUEST = (
+    "GET /chat?room=1 HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n"
+)
+write("request_parser", "rfc", REQUEST)
+write("request_parser", "firefox",
+      "GET / HTTP/1.1\r\nHost: localhost:9002\r\nUser-Agent: Mozilla/5.0\r\nAccept: */*\r\n"
+      "Sec-WebSocket-Version: 13\r\nOrigin: http://localhost:9002\r\n"
+      "Sec-WebSocket-Extensions: permessage-deflate\r\nSec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\n"
+      "Connection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n")
+write("request_parser", "extensions",
+      REQUEST.replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: permessage-deflate; "
+                      "client_max_window_bits; server_max_window_bits=\"10\", x-foo\r\n\r\n"))
+write("request_parser", "version8", REQUEST.replace("Version: 13", "Version: 8"))
+write("request_parser", "post", REQUEST.replace("GET", "POST", 1))
+write("request_parser", "folded", REQUEST.replace("Origin:", " Origin:"))
+
+ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+write("response_parser", "switching",
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Protocol: chat\r\n"
+      "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n\r\n")
+write("response_parser", "switching_with_frame",
+      b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+      + frame(1, "Hello"))
+write("response_parser", "rejected",
+      "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nforbidden\n")
+write("response_parser", "wrong_accept",
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      f"Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n")
+
+MASK = [0x37, 0xFA, 0x21, 0x3D]
+for role, mask in (("connection_server", MASK), ("connection_client", None)):
+    opts = bytes([7, 7, 63])  # large limits, auto pong, whole reads
+    split = bytes([7, 0x87, 0])  # echo, one byte at a time
+    write(role, "hello", opts + frame(1, "Hello", mask=mask))
+    write(role, "fragmented_with_ping", split + frame(1, "Hel", fin=False, mask=mask)
+          + frame(9, "ping", mask=mask) + frame(0, "lo", mask=mask))
+    write(role, "binary_256", opts + frame(2, bytes(range(256)), mask=mask))
+    write(role, "close", opts + frame(8, struct.pack("!H", 1000) + b"bye", mask=mask))
+    write(role, "bad_utf8", opts + frame(1, b"\xce\xba\xed\xa0\x80", mask=mask))
+    write(role, "reserved", opts + frame(2, "x", rsv=4, mask=mask))
+    write(role, "many", split + b"".join(frame(op, p, mask=mask) for op, p in
+                                         [(1, "a"), (2, "bb"), (10, "pong"), (1, "\u00e9t\u00e9"), (8, "")]))
+
+write("utf8", "ascii", b"\x05Hello, world")
+write("utf8", "mixed", b"\x03\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5 \xf0\x9f\x98\x80")
+write("utf8", "surrogate", b"\x01a\xed\xa0\x80")
+write("utf8", "overlong", b"\x02\xe0\x80\x80")

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Duplex needs, only those missing, so it is fast
+# when everything is there. Groups: build (compile the library and tool),
+# test (the test suite and its peers), ci (sanitizer and fuzz builds).
+#   scripts/bootstrap.sh build test
+set -euo pipefail
+
+declare -A group_packages=(
+  [build]="cmake ninja-build g++ pkg-config libssl-dev zlib1g-dev libcli11-dev"
+  [test]="libgtest-dev libgmock-dev libbenchmark-dev openssl"
+  [ci]="clang libclang-rt-14-dev"
+)
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(build)
+
+missing=()
+for group in "${groups[@]}"; do
+  [ -n "${group_packages[$group]+x}" ] || { echo "bootstrap: unknown group '$group'" >&2; exit 2; }
+  for pkg in ${group_packages[$group]}; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "bootstrap: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  echo "bootstrap: installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
