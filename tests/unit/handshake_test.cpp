@@ -53,6 +53,9 @@ std::error_code parse(const std::string& in, UpgradeRequest& out, HttpLimits lim
   return parse_upgrade_request(in, limits, out);
 }
 
+// The parsed views point into the request text: a temporary would dangle.
+std::error_code parse(std::string&& in, UpgradeRequest& out, HttpLimits limits = {}) = delete;
+
 std::error_code parse(const std::string& in) {
   UpgradeRequest r;
   return parse(in, r);
@@ -92,7 +95,8 @@ TEST(ServerHandshake, IncompleteUntilTheBlankLine) {
   const std::string in = rfc_request();
   for (std::size_t n = 0; n < in.size(); ++n) {
     UpgradeRequest r;
-    EXPECT_EQ(parse(in.substr(0, n), r), Error::http_incomplete) << n;
+    const std::string prefix = in.substr(0, n);
+    EXPECT_EQ(parse(prefix, r), Error::http_incomplete) << n;
   }
 }
 
@@ -188,7 +192,8 @@ TEST(ServerHandshake, HeaderBlockSizeAndCountLimits) {
   EXPECT_EQ(parse(many, r, limits), Error::http_too_many_headers);
   EXPECT_EQ(handshake_status(make_error_code(Error::http_too_many_headers)), 431);
   // Exactly at the limits is fine.
-  EXPECT_FALSE(parse(request_with({host, upgrade, connection, key, version}), r, limits));
+  const std::string fits = request_with({host, upgrade, connection, key, version});
+  EXPECT_FALSE(parse(fits, r, limits));
 }
 
 TEST(ServerHandshake, StrictHttpSyntax) {
@@ -205,7 +210,8 @@ TEST(ServerHandshake, StrictHttpSyntax) {
            "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",         // leading blank line
        }) {
     UpgradeRequest r;
-    EXPECT_EQ(parse(std::string(bad), r), Error::http_malformed) << bad;
+    const std::string request(bad);
+    EXPECT_EQ(parse(request, r), Error::http_malformed) << bad;
   }
 }
 
@@ -217,9 +223,10 @@ TEST(ServerHandshake, TargetMustBeOriginForm) {
 
 TEST(ServerHandshake, SubprotocolsFromEveryFieldInOrder) {
   UpgradeRequest r;
-  ASSERT_FALSE(parse(request_with({host, upgrade, connection, key, version,
-                                   "Sec-WebSocket-Protocol: a, b", "Sec-WebSocket-Protocol: c"}),
-                     r));
+  const std::string in =
+      request_with({host, upgrade, connection, key, version, "Sec-WebSocket-Protocol: a, b",
+                    "Sec-WebSocket-Protocol: c"});
+  ASSERT_FALSE(parse(in, r));
   ASSERT_EQ(r.subprotocols.size(), 3u);
   EXPECT_EQ(r.subprotocols[2], "c");
   EXPECT_EQ(
@@ -229,12 +236,12 @@ TEST(ServerHandshake, SubprotocolsFromEveryFieldInOrder) {
 
 TEST(ServerHandshake, ExtensionOffersAreParsed) {
   UpgradeRequest r;
-  ASSERT_FALSE(
-      parse(request_with({host, upgrade, connection, key, version,
-                          "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, "
-                          "permessage-deflate; server_max_window_bits=\"10\"",
-                          "Sec-WebSocket-Extensions: x-foo"}),
-            r));
+  const std::string in =
+      request_with({host, upgrade, connection, key, version,
+                    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, "
+                    "permessage-deflate; server_max_window_bits=\"10\"",
+                    "Sec-WebSocket-Extensions: x-foo"});
+  ASSERT_FALSE(parse(in, r));
   ASSERT_EQ(r.extensions.size(), 3u);
   EXPECT_EQ(r.extensions[0].name, "permessage-deflate");
   ASSERT_NE(r.extensions[0].find("client_max_window_bits"), nullptr);
@@ -250,8 +257,8 @@ TEST(ServerHandshake, ExtensionOffersAreParsed) {
 
 TEST(ServerHandshake, OriginIsExposedAndRefusalIs403) {
   UpgradeRequest r;
-  ASSERT_FALSE(parse(request_with({host, upgrade, connection, key, version})));
-  ASSERT_FALSE(parse(request_with({host, upgrade, connection, key, version}), r));
+  const std::string in = request_with({host, upgrade, connection, key, version});
+  ASSERT_FALSE(parse(in, r));
   EXPECT_TRUE(r.origin.empty());
   EXPECT_EQ(handshake_status(make_error_code(Error::origin_not_allowed)), 403);
   const std::string rejection =
@@ -262,7 +269,8 @@ TEST(ServerHandshake, OriginIsExposedAndRefusalIs403) {
 
 TEST(ServerHandshake, AcceptResponseRefusesWhatWasNotOffered) {
   UpgradeRequest r;
-  ASSERT_FALSE(parse(rfc_request(), r));
+  const std::string in = rfc_request();
+  ASSERT_FALSE(parse(in, r));
   EXPECT_THROW(build_accept_response(r, {.subprotocol = "mqtt"}), std::invalid_argument);
   const HttpHeader evil{"X-Evil", "a\r\nSet-Cookie: b"};
   EXPECT_THROW(build_accept_response(r, {.headers = {&evil, 1}}), std::invalid_argument);
