@@ -1,5 +1,5 @@
 // The subcommands of the duplex tool. Each registers its options on the
-// CLI11 app and returns the function that runs it.
+// CLI11 app and returns the function that runs it (after parsing).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,5 +11,7 @@ namespace duplex::cli {
 using Run = std::function<int()>;
 
 Run add_tour_command(CLI::App& app);
+Run add_serve_command(CLI::App& app);
+Run add_connect_command(CLI::App& app);
 
 }  // namespace duplex::cli

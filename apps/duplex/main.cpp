@@ -3,15 +3,26 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 int main(int argc, char** argv) {
   CLI::App app{"duplex: WebSocket (RFC 6455) server, client and tools"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "duplex 0.1.0");
+  // A bad argument gets one line naming it, and a non-zero exit.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("duplex: ") + e.what() + " (see --help)\n";
+  });
 
   duplex::cli::Run run;
-  const auto tour = duplex::cli::add_tour_command(app);
-  app.get_subcommand("tour")->callback([&] { run = tour; });
+  const std::pair<const char*, duplex::cli::Run> commands[] = {
+      {"serve", duplex::cli::add_serve_command(app)},
+      {"connect", duplex::cli::add_connect_command(app)},
+      {"tour", duplex::cli::add_tour_command(app)},
+  };
+  for (const auto& [name, fn] : commands) {
+    app.get_subcommand(name)->callback([&run, f = fn] { run = f; });
+  }
 
   try {
     app.parse(argc, argv);

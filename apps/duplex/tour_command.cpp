@@ -66,7 +66,8 @@ void deliver(const char* from_name, Connection& from, const char* to_name, Conne
       std::printf(" %u \"%.*s\"", static_cast<unsigned>(e.code), static_cast<int>(e.payload.size()),
                   reinterpret_cast<const char*>(e.payload.data()));
     } else if (e.type == EventType::error) {
-      std::printf(": %s (closing with %u)", e.error.message().c_str(), static_cast<unsigned>(e.code));
+      std::printf(": %s (closing with %u)", e.error.message().c_str(),
+                  static_cast<unsigned>(e.code));
     } else {
       std::printf(" \"%.*s\"", static_cast<int>(e.payload.size()),
                   reinterpret_cast<const char*>(e.payload.data()));
@@ -79,8 +80,10 @@ int run_tour() {
   std::printf("1. Opening handshake\n");
   ClientHandshake client_hs;
   const std::vector<std::string> protocols{"chat"};
-  const std::string request = client_hs.start({.host = "localhost:9002", .target = "/chat",
-                                               .subprotocols = protocols, .origin = "http://localhost"});
+  const std::string request = client_hs.start({.host = "localhost:9002",
+                                               .target = "/chat",
+                                               .subprotocols = protocols,
+                                               .origin = "http://localhost"});
   std::printf("%s", request.c_str());
   UpgradeRequest upgrade;
   if (auto ec = parse_upgrade_request(request, {}, upgrade)) {

@@ -50,6 +50,13 @@ class DuplexCategory final : public std::error_category {
       case Error::unexpected_subprotocol:
         return "server selected a subprotocol that was not offered";
       case Error::unexpected_extension: return "server accepted an extension that was not offered";
+      case Error::invalid_url: return "invalid WebSocket URL";
+      case Error::unsupported_scheme: return "unsupported URL scheme (use ws:// or wss://)";
+      case Error::url_has_fragment: return "WebSocket URLs cannot have a #fragment";
+      case Error::tls_not_supported: return "wss:// is not supported by this build";
+      case Error::connect_timeout: return "timed out connecting";
+      case Error::handshake_timeout: return "timed out waiting for the opening handshake";
+      case Error::connection_lost: return "connection closed during the opening handshake";
     }
     return "unknown duplex error";
   }

@@ -123,18 +123,27 @@ std::string build_accept_response(const UpgradeRequest& request, const AcceptOpt
   return out;
 }
 
+std::string build_http_response_head(int status, std::size_t content_length,
+                                     std::string_view content_type,
+                                     std::span<const HttpHeader> headers) {
+  std::string out;
+  out.reserve(160);
+  out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
+  out.append(http_reason_phrase(status)).append("\r\n");
+  if (!safe_value(content_type)) throw std::invalid_argument("invalid Content-Type");
+  append_header(out, "Content-Type", content_type);
+  append_header(out, "Content-Length", std::to_string(content_length));
+  append_header(out, "Connection", "close");
+  append_user_headers(out, headers);
+  out.append("\r\n");
+  return out;
+}
+
 std::string build_http_response(int status, std::string_view body,
                                 std::span<const HttpHeader> headers,
                                 std::string_view content_type) {
-  std::string out;
-  out.reserve(128 + body.size());
-  out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
-  out.append(http_reason_phrase(status)).append("\r\n");
-  append_header(out, "Content-Type", content_type);
-  append_header(out, "Content-Length", std::to_string(body.size()));
-  append_header(out, "Connection", "close");
-  append_user_headers(out, headers);
-  out.append("\r\n").append(body);
+  std::string out = build_http_response_head(status, body.size(), content_type, headers);
+  out.append(body);
   return out;
 }
 

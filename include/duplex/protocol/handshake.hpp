@@ -54,6 +54,13 @@ struct AcceptOptions {
 // that would break the response (CR/LF, bad name).
 std::string build_accept_response(const UpgradeRequest& request, const AcceptOptions& options);
 
+// The head of an HTTP/1.1 response (status line, Content-Type,
+// Content-Length, Connection: close, extra headers, blank line): for HEAD
+// requests and for bodies written separately.
+std::string build_http_response_head(int status, std::size_t content_length,
+                                     std::string_view content_type,
+                                     std::span<const HttpHeader> headers = {});
+
 // A complete HTTP/1.1 response with a plain-text body and Connection: close.
 std::string build_http_response(int status, std::string_view body,
                                 std::span<const HttpHeader> headers = {},

@@ -1,0 +1,117 @@
+// `duplex serve`: the Duplex server as a program: echo or broadcast on every
+// path, optional static files, the timers and limits as options.
+#include "commands.hpp"
+
+#include <duplex/server.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace duplex::cli {
+namespace {
+
+struct ServeArgs {
+  std::string host = "127.0.0.1";
+  int port = 9002;
+  unsigned threads = 0;
+  std::string static_dir;
+  double idle_timeout = 120;
+  double ping_interval = 30;
+  std::uint64_t max_message = 16 * 1024 * 1024;
+  std::vector<std::string> origins;
+  bool echo = false;
+  bool broadcast = false;
+  bool verbose = false;
+};
+
+std::chrono::milliseconds seconds(double s) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+}
+
+int run_serve(const ServeArgs& a) {
+  ServerOptions options;
+  options.host = a.host;
+  options.port = static_cast<std::uint16_t>(a.port);
+  options.threads = a.threads;
+  options.static_dir = a.static_dir;
+  options.idle_timeout = seconds(a.idle_timeout);
+  options.ping_interval = seconds(a.ping_interval);
+  options.max_message_size = a.max_message;
+  options.allowed_origins = a.origins;
+  const bool verbose = a.verbose;
+  options.log = [verbose](LogLevel level, std::string_view text) {
+    if (level == LogLevel::warning || verbose) {
+      std::fprintf(stderr, "duplex: %.*s\n", static_cast<int>(text.size()), text.data());
+    }
+  };
+
+  Server server(options);
+  server.websocket(
+      "*", {
+               .on_message = [](WebSocket& ws, Message m) { ws.send(m.data, m.opcode); },
+               .on_close =
+                   [verbose](WebSocket& ws, CloseCode code, std::string_view reason) {
+                     if (!verbose) return;
+                     std::fprintf(stderr, "duplex: WebSocket closed: %s %s %u %.*s\n",
+                                  ws.remote_address().c_str(), std::string(ws.path()).c_str(),
+                                  static_cast<unsigned>(code), static_cast<int>(reason.size()),
+                                  reason.data());
+                   },
+           });
+  if (const auto ec = server.listen()) {
+    std::fprintf(stderr, "duplex: cannot listen on %s:%d: %s\n", a.host.c_str(), a.port,
+                 ec.message().c_str());
+    return 1;
+  }
+  const bool v6 = a.host.find(':') != std::string::npos;
+  std::printf("listening on ws://%s%s%s:%u\n", v6 ? "[" : "", a.host.c_str(), v6 ? "]" : "",
+              static_cast<unsigned>(server.port()));
+  std::fflush(stdout);
+  if (const auto ec = server.run()) {
+    std::fprintf(stderr, "duplex: %s\n", ec.message().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Run add_serve_command(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the WebSocket server (echo or broadcast)");
+  cmd->add_option("--host", args->host, "Address to listen on (0.0.0.0 or :: for every interface)")
+      ->capture_default_str();
+  cmd->add_option("--port", args->port, "TCP port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Event loops (0: one per CPU core)")
+      ->check(CLI::Range(0u, 1024u))
+      ->capture_default_str();
+  cmd->add_option("--static", args->static_dir, "Serve files from this directory for GET/HEAD")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--idle-timeout", args->idle_timeout,
+                  "Close connections silent this long (seconds, 0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option(
+         "--ping-interval", args->ping_interval,
+         "Ping quiet connections this often; drop those that do not answer (seconds, 0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-message", args->max_message,
+                  "Largest message accepted, in bytes (larger: close 1009)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
+      ->capture_default_str();
+  cmd->add_option("--origin", args->origins, "Allowed Origin (repeatable; others get 403)");
+  auto* echo =
+      cmd->add_flag("--echo", args->echo, "Send every message back to its sender (default)");
+  cmd->add_flag("--broadcast", args->broadcast, "Send every message to every connected client")
+      ->excludes(echo);
+  cmd->add_flag("-v,--verbose", args->verbose, "Log one line per connection event");
+  return [args] { return run_serve(*args); };
+}
+
+}  // namespace duplex::cli

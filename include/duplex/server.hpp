@@ -1,0 +1,138 @@
+// The Duplex server: WebSocket routes and plain HTTP on one port, served by
+// one epoll event loop per thread sharing the port through SO_REUSEPORT.
+//
+//   duplex::Server server({.port = 9002});
+//   server.websocket("/echo", {
+//       .on_message = [](duplex::WebSocket& ws, duplex::Message m) { ws.send(m.data, m.opcode); },
+//   });
+//   server.run();   // SIGINT/SIGTERM: every connection gets 1001, then run() returns
+#pragma once
+
+#include <duplex/protocol/extensions.hpp>
+#include <duplex/protocol/http.hpp>
+#include <duplex/websocket.hpp>
+
+#include <any>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace duplex {
+
+enum class LogLevel { warning, info };
+
+// The upgrade request as the on_upgrade hook sees it, and the hook's decision.
+// Not calling reject() accepts (without a subprotocol unless accept() names one).
+class Upgrade {
+ public:
+  virtual std::string_view method() const noexcept = 0;
+  virtual std::string_view path() const noexcept = 0;
+  virtual std::string_view query() const noexcept = 0;
+  virtual std::string_view header(std::string_view name) const noexcept = 0;
+  virtual const std::vector<protocol::HttpHeader>& headers() const noexcept = 0;
+  virtual std::string_view origin() const noexcept = 0;
+  virtual std::string remote_address() const = 0;
+  virtual std::span<const std::string_view> subprotocols() const noexcept = 0;      // offered
+  virtual const std::vector<protocol::Extension>& extensions() const noexcept = 0;  // offered
+
+  // Accept, selecting one of the offered subprotocols (or none).
+  virtual void accept(std::string_view subprotocol = {}) = 0;
+  // Refuse with an HTTP status (4xx/5xx) and a plain-text body.
+  virtual void reject(int status, std::string_view body = {}) = 0;
+  // Extra header on the 101 response (or on the rejection).
+  virtual void add_header(std::string name, std::string value) = 0;
+  // Attached to the WebSocket: WebSocket::user_data().
+  virtual void set_user_data(std::any data) = 0;
+
+ protected:
+  ~Upgrade() = default;
+};
+
+struct WebSocketRoute {
+  std::function<void(Upgrade&)> on_upgrade;  // optional: inspect, accept or reject
+  std::function<void(WebSocket&)> on_open;
+  std::function<void(WebSocket&, Message)> on_message;
+  std::function<void(WebSocket&, std::string_view payload)> on_ping;
+  std::function<void(WebSocket&, std::string_view payload)> on_pong;
+  std::function<void(WebSocket&)> on_drain;
+  std::function<void(WebSocket&, CloseCode, std::string_view reason)> on_close;
+};
+
+struct HttpRequest {
+  std::string_view method;
+  std::string_view path;
+  std::string_view query;
+  const protocol::HttpHeaders* headers = nullptr;
+  std::string remote_address;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using HttpHandler = std::function<void(const HttpRequest&, HttpResponse&)>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // "0.0.0.0" or "::" to listen on every interface
+  std::uint16_t port = 9002;       // 0: any free port (see Server::port())
+  unsigned threads = 0;            // event loops; 0: one per CPU core
+
+  std::uint64_t max_message_size = 16 * 1024 * 1024;  // larger messages: close 1009
+  // Outgoing bytes a connection may have queued before the server stops
+  // reading from it (so a peer that does not read cannot grow our memory).
+  std::size_t max_backpressure = 1024 * 1024;
+  std::vector<std::string> allowed_origins;  // empty: any Origin; else others get 403
+  std::string static_dir;                    // files for GET/HEAD of other paths
+  protocol::HttpLimits http_limits;
+
+  std::chrono::milliseconds handshake_timeout{10'000};  // request must complete in time
+  std::chrono::milliseconds idle_timeout{120'000};      // nothing received: close (0: off)
+  std::chrono::milliseconds ping_interval{
+      30'000};  // ping when quiet; no pong in time: drop (0: off)
+  std::chrono::milliseconds close_timeout{5'000};     // wait for the peer's close / FIN
+  std::chrono::milliseconds shutdown_timeout{5'000};  // graceful shutdown bound
+
+  bool handle_signals = true;  // run() stops gracefully on SIGINT and SIGTERM
+  // Connection-level log lines; warnings go to stderr when this is empty.
+  std::function<void(LogLevel, std::string_view)> log;
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Routes by exact path; "*" catches every path without a route of its own.
+  Server& websocket(std::string path, WebSocketRoute route);
+  // GET/HEAD handler for a path; HEAD gets the same headers without the body.
+  Server& http(std::string path, HttpHandler handler);
+
+  // Binds the listening sockets. Called by run() if not called before.
+  std::error_code listen();
+  // The bound port (useful with port 0), after listen().
+  std::uint16_t port() const noexcept;
+  // Serves until stop() or a signal; returns after the graceful shutdown.
+  std::error_code run();
+  // Thread-safe: closes every connection with 1001, waits up to
+  // shutdown_timeout, then makes run() return.
+  void stop();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace duplex

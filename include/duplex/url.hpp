@@ -1,0 +1,28 @@
+// ws:// and wss:// URIs (RFC 6455 section 3).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace duplex {
+
+struct WebSocketUrl {
+  bool secure = false;  // wss://
+  std::string host;     // without brackets for IPv6 literals
+  std::uint16_t port = 0;
+  std::string target;  // path and query, "/" when empty
+
+  // The Host header value: host, bracketed if IPv6, with the port unless it
+  // is the scheme's default.
+  std::string host_header() const;
+  std::string to_string() const;
+};
+
+// Parses `text` as a WebSocket URI. Errors: Error::invalid_url (with the
+// reason in `why`, when given), Error::unsupported_scheme, Error::url_has_fragment.
+std::error_code parse_websocket_url(std::string_view text, WebSocketUrl& out,
+                                    std::string* why = nullptr);
+
+}  // namespace duplex

@@ -1,0 +1,71 @@
+// What the server and the client hand to application code: a WebSocket
+// handle and the messages it receives.
+//
+// A WebSocket belongs to one event-loop thread: call its methods from the
+// handlers it gives you (or from work posted to its loop). The reference is
+// valid until on_close has returned.
+#pragma once
+
+#include <duplex/close_code.hpp>
+#include <duplex/error.hpp>
+#include <duplex/protocol/frame.hpp>
+
+#include <any>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace duplex {
+
+using protocol::Opcode;
+
+struct Message {
+  std::string_view data;  // valid only during the handler call
+  Opcode opcode = Opcode::text;
+
+  bool is_text() const noexcept { return opcode == Opcode::text; }
+  bool is_binary() const noexcept { return opcode == Opcode::binary; }
+  std::span<const std::uint8_t> bytes() const noexcept {
+    return {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()};
+  }
+};
+
+class WebSocket {
+ public:
+  WebSocket(const WebSocket&) = delete;
+  WebSocket& operator=(const WebSocket&) = delete;
+
+  // Queues a message; it leaves with the other output of this loop
+  // iteration. Error::connection_closed once the close handshake began.
+  std::error_code send(std::string_view data, Opcode opcode = Opcode::text);
+  std::error_code send_text(std::string_view text) { return send(text, Opcode::text); }
+  std::error_code send_binary(std::span<const std::uint8_t> data) {
+    return send({reinterpret_cast<const char*>(data.data()), data.size()}, Opcode::binary);
+  }
+  std::error_code ping(std::string_view payload = {});
+  // Starts the close handshake (code 1000-1003, 1007-1014, 3000-4999, or
+  // CloseCode::no_status for an empty close frame).
+  std::error_code close(CloseCode code = CloseCode::normal, std::string_view reason = {});
+  // Drops the TCP connection now, without a close handshake (reported as 1006).
+  void terminate();
+
+  // Bytes queued but not yet taken by the kernel: the backpressure signal.
+  std::size_t buffered_amount() const noexcept;
+  bool is_open() const noexcept;
+
+  std::string_view path() const noexcept;         // request path (server side) or URL path
+  std::string_view subprotocol() const noexcept;  // negotiated, or empty
+  std::string remote_address() const;             // "127.0.0.1:54321", "[::1]:54321"
+
+  // Whatever the application attaches (e.g. in the upgrade hook).
+  std::any& user_data() noexcept;
+
+ protected:
+  WebSocket() = default;
+  ~WebSocket() = default;
+};
+
+}  // namespace duplex

@@ -1,0 +1,55 @@
+// A client-side connection: resolve the host (off the loop), connect, send
+// the upgrade request, check the response, then run the WebSocket.
+#pragma once
+
+#include "../runtime/session.hpp"
+
+#include <duplex/client.hpp>
+#include <duplex/protocol/handshake.hpp>
+#include <duplex/url.hpp>
+
+#include <memory>
+
+namespace duplex::client {
+
+// Settings are per connection on the client (each connect has its own
+// options); this base holds them so they exist before the Session base.
+struct OwnSettings {
+  runtime::SessionSettings own_settings;
+};
+
+class ClientSession final : private OwnSettings, public runtime::Session {
+ public:
+  ClientSession(Client::Impl& owner, WebSocketUrl url, ClientOptions options,
+                ClientHandlers handlers);
+
+  void start();
+
+ private:
+  enum class Step : std::uint8_t { resolving, connecting, awaiting_response, reading_rejection };
+
+  void on_handshake_input(std::span<std::uint8_t> bytes) override;
+  void on_handshake_eof() override;
+  void on_handshake_timeout() override;
+  void on_handshake_writable() override;
+  void on_closed() override;
+
+  void resolved(const net::Address& address, std::error_code ec);
+  void send_request();
+  void fail(std::error_code ec, int status = 0, std::string body = {});
+  void finish_rejection();
+
+  Client::Impl& owner_;
+  WebSocketUrl url_;
+  ClientOptions options_;
+  ClientHandlers handlers_;
+  runtime::EventHandlers events_;
+  protocol::ClientHandshake handshake_;
+  Step step_ = Step::resolving;
+  int rejection_status_ = 0;
+  std::size_t rejection_body_start_ = 0;
+  std::size_t rejection_body_length_ = 0;  // from Content-Length; SIZE_MAX: until EOF
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace duplex::client

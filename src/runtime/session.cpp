@@ -1,0 +1,441 @@
+#include "session.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace duplex::runtime {
+namespace {
+
+constexpr std::size_t max_iov = 64;
+
+std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+}  // namespace
+
+Session::Session(net::EventLoop& loop, const SessionSettings& settings, int fd,
+                 const net::Address& peer)
+    : loop_(loop),
+      settings_(settings),
+      conn_(settings.protocol),
+      peer_(peer),
+      fd_(fd),
+      phase_started_(loop.now()) {}
+
+Session::~Session() {
+  loop_.cancel(*this);
+  if (fd_ >= 0) {
+    loop_.unwatch(fd_);
+    ::close(fd_);
+  }
+}
+
+void Session::log(LogLevel level, std::string_view text) const {
+  if (settings_.log) settings_.log(level, text);
+}
+
+void Session::watch(std::uint32_t events) {
+  loop_.watch(fd_, events, this);
+  reschedule_timer();
+}
+
+// --------------------------------------------------------------- reading
+
+void Session::on_io(std::uint32_t events) {
+  if (phase_ == Phase::closed) return;
+  if (events & (EPOLLOUT | EPOLLERR)) {
+    if (phase_ == Phase::handshake && !opened_) on_handshake_writable();
+    if (phase_ != Phase::closed && want_write_) flush();
+  }
+  if (phase_ == Phase::closed) return;
+  if (paused_ && (events & (EPOLLHUP | EPOLLERR))) {
+    // Not reading (backpressure) but the peer is gone: level-triggered
+    // epoll would report this forever, so end the connection now.
+    on_eof();
+    return;
+  }
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_socket();
+}
+
+void Session::read_socket() {
+  if (paused_ || fd_ < 0) return;
+  const auto buffer = loop_.read_buffer();
+  const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+  if (n > 0) {
+    last_receive_ = loop_.now();
+    on_bytes(buffer.first(static_cast<std::size_t>(n)));
+  } else if (n == 0) {
+    on_eof();
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    on_socket_error(errno);
+  }
+}
+
+void Session::on_bytes(std::span<std::uint8_t> bytes) {
+  switch (phase_) {
+    case Phase::handshake: on_handshake_input(bytes); break;
+    case Phase::open:
+    case Phase::closing:
+    case Phase::awaiting_eof: feed_frames(bytes); break;
+    case Phase::lingering:
+    case Phase::closed: break;  // the close handshake is over: discard
+  }
+}
+
+void Session::on_eof() {
+  switch (phase_) {
+    case Phase::handshake: on_handshake_eof(); break;
+    case Phase::open:
+    case Phase::closing:
+      report_close(CloseCode::abnormal, "connection closed without a close frame");
+      close_socket();
+      break;
+    default: close_socket(); break;
+  }
+}
+
+void Session::on_socket_error(int error) {
+  const std::string why = std::strerror(error);
+  if (phase_ == Phase::handshake) {
+    log(LogLevel::info, "connection from " + peer_.to_string() + " failed: " + why);
+    on_handshake_eof();
+    return;
+  }
+  report_close(CloseCode::abnormal, why);
+  close_socket();
+}
+
+void Session::open_websocket(const EventHandlers& handlers, std::span<std::uint8_t> leftover) {
+  handlers_ = &handlers;
+  opened_ = true;
+  last_receive_ = loop_.now();
+  enter(Phase::open);
+  queue_output();  // the 101 response (or nothing, client side)
+  if (handlers_->on_open) handlers_->on_open(*this);
+  if (phase_ == Phase::closed) return;
+  after_protocol_step();
+  if (!leftover.empty() && phase_ != Phase::closed) feed_frames(leftover);
+}
+
+void Session::feed_frames(std::span<std::uint8_t> in) {
+  while (true) {
+    const protocol::Event e = conn_.receive(in);
+    if (!e) break;
+    dispatch(e);
+    if (phase_ == Phase::closed) return;
+    // Backpressure: a peer that keeps sending but does not read what we
+    // answer must not grow our memory. Stop reading until the output drains,
+    // keeping what was already read for later.
+    if (conn_.output().size() > settings_.max_backpressure &&
+        conn_.state() == protocol::ConnectionState::open) {
+      inbox_.append(in);
+      pause_reading();
+      break;
+    }
+  }
+  after_protocol_step();
+}
+
+void Session::dispatch(const protocol::Event& e) {
+  switch (e.type) {
+    case protocol::EventType::message:
+      if (handlers_->on_message)
+        handlers_->on_message(*this, Message{as_text(e.payload), e.opcode});
+      break;
+    case protocol::EventType::ping:
+      if (handlers_->on_ping) handlers_->on_ping(*this, as_text(e.payload));
+      break;
+    case protocol::EventType::pong:
+      ping_sent_ = 0;
+      if (handlers_->on_pong) handlers_->on_pong(*this, as_text(e.payload));
+      break;
+    case protocol::EventType::close: report_close(e.code, as_text(e.payload)); break;
+    case protocol::EventType::error:
+      log(LogLevel::info, "closing " + peer_.to_string() + " with " +
+                              std::to_string(static_cast<int>(e.code)) + ": " + e.error.message());
+      report_close(e.code, e.error.message());
+      break;
+    case protocol::EventType::none: break;
+  }
+  if (!conn_.output().empty()) queue_output();
+}
+
+// After the protocol core consumed input or a send: act on its state.
+void Session::after_protocol_step() {
+  if (phase_ == Phase::closed || phase_ == Phase::lingering) return;
+  if (!conn_.output().empty()) queue_output();
+  if (conn_.should_close_transport()) {
+    finish_after_flush();
+  } else if (conn_.state() == protocol::ConnectionState::closed && phase_ != Phase::awaiting_eof) {
+    enter(Phase::awaiting_eof);  // client: the server closes TCP first
+  } else if (conn_.state() == protocol::ConnectionState::closing && phase_ == Phase::open) {
+    enter(Phase::closing);
+  }
+}
+
+void Session::report_close(CloseCode code, std::string_view reason) {
+  if (!opened_ || close_reported_) return;
+  close_reported_ = true;
+  if (handlers_->on_close) handlers_->on_close(*this, code, reason);
+}
+
+// --------------------------------------------------------------- writing
+
+void Session::flush() {
+  if (fd_ < 0 || phase_ == Phase::closed) return;
+  protocol::OutputQueue& q = conn_.output();
+  while (!q.empty()) {
+    std::span<const std::uint8_t> parts[max_iov];
+    const std::size_t count = q.gather(parts);
+    iovec iov[max_iov];
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      iov[i].iov_base = const_cast<std::uint8_t*>(parts[i].data());
+      iov[i].iov_len = parts[i].size();
+      total += parts[i].size();
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      on_socket_error(errno);
+      return;
+    }
+    q.consume(static_cast<std::size_t>(n));
+    if (static_cast<std::size_t>(n) < total) break;  // the socket buffer is full
+  }
+  if (!q.empty()) {
+    // Wait for the kernel to take more.
+    if (phase_ == Phase::open) waiting_drain_ = true;
+    if (!want_write_) {
+      want_write_ = true;
+      update_interest();
+    }
+    return;
+  }
+  if (want_write_) {
+    want_write_ = false;
+    update_interest();
+  }
+  if (closing_transport_) {
+    // Everything, our close frame included, is out: half-close and wait for
+    // the peer's FIN so it reads all of it (closing with unread input would
+    // send a reset that can destroy our last bytes in flight).
+    ::shutdown(fd_, SHUT_WR);
+    enter(Phase::lingering);
+    return;
+  }
+  if (paused_) resume_reading();
+  if (waiting_drain_ && phase_ == Phase::open) {
+    waiting_drain_ = false;
+    if (handlers_ && handlers_->on_drain) handlers_->on_drain(*this);
+  }
+}
+
+void Session::finish_after_flush() {
+  if (closing_transport_) return;
+  closing_transport_ = true;
+  // Input still held back has no reader any more.
+  inbox_.release();
+  paused_ = false;
+  update_interest();
+  queue_output();
+}
+
+void Session::pause_reading() {
+  if (paused_) return;
+  paused_ = true;
+  update_interest();
+}
+
+void Session::resume_reading() {
+  paused_ = false;
+  update_interest();
+  if (inbox_.empty()) return;
+  // Process what was held back. Move it out first: processing may hold back
+  // input again, into a fresh inbox.
+  protocol::ByteBuffer pending = std::move(inbox_);
+  feed_frames(pending.span());
+}
+
+void Session::update_interest() {
+  if (fd_ < 0) return;
+  const std::uint32_t events = (paused_ ? 0u : static_cast<std::uint32_t>(EPOLLIN)) |
+                               (want_write_ ? static_cast<std::uint32_t>(EPOLLOUT) : 0u);
+  loop_.rewatch(fd_, events, this);
+}
+
+void Session::close_socket() {
+  if (phase_ == Phase::closed) return;
+  phase_ = Phase::closed;
+  loop_.cancel(*this);
+  if (fd_ >= 0) {
+    loop_.unwatch(fd_);
+    ::close(fd_);
+    fd_ = -1;
+  }
+  conn_.output().clear();
+  inbox_.release();
+  on_closed();
+}
+
+// --------------------------------------------------------------- timers
+
+void Session::enter(Phase phase) {
+  phase_ = phase;
+  phase_started_ = loop_.now();
+  reschedule_timer();
+}
+
+void Session::reschedule_timer() {
+  std::int64_t deadline = 0;
+  switch (phase_) {
+    case Phase::handshake: deadline = phase_started_ + settings_.handshake_timeout_ms; break;
+    case Phase::open: {
+      if (settings_.idle_timeout_ms > 0) deadline = last_receive_ + settings_.idle_timeout_ms;
+      if (settings_.ping_interval_ms > 0) {
+        const std::int64_t ping = ping_sent_ ? ping_sent_ + settings_.ping_interval_ms
+                                             : last_receive_ + settings_.ping_interval_ms;
+        if (deadline == 0 || ping < deadline) deadline = ping;
+      }
+      break;
+    }
+    case Phase::closing:
+    case Phase::awaiting_eof:
+    case Phase::lingering: deadline = phase_started_ + settings_.close_timeout_ms; break;
+    case Phase::closed: break;
+  }
+  if (deadline > 0) {
+    loop_.schedule(*this, deadline);
+  } else {
+    loop_.cancel(*this);
+  }
+}
+
+void Session::on_timer() {
+  const std::int64_t now = loop_.now();
+  switch (phase_) {
+    case Phase::handshake:
+      if (now >= phase_started_ + settings_.handshake_timeout_ms) {
+        on_handshake_timeout();
+        return;
+      }
+      break;
+    case Phase::open: {
+      // Activity moves the deadlines lazily: each message only stores a
+      // timestamp, and the timer re-checks here when it fires.
+      if (settings_.idle_timeout_ms > 0 && now >= last_receive_ + settings_.idle_timeout_ms) {
+        log(LogLevel::info, "closing idle connection " + peer_.to_string());
+        do_close(CloseCode::going_away, "idle timeout");
+        return;
+      }
+      if (settings_.ping_interval_ms > 0) {
+        if (ping_sent_ != 0 && last_receive_ < ping_sent_ &&
+            now >= ping_sent_ + settings_.ping_interval_ms) {
+          log(LogLevel::info, "no pong from " + peer_.to_string() + ", dropping it");
+          do_terminate("no pong received in time");
+          return;
+        }
+        if (ping_sent_ != 0 && last_receive_ >= ping_sent_) ping_sent_ = 0;  // it answered
+        if (ping_sent_ == 0 && now >= last_receive_ + settings_.ping_interval_ms) {
+          ping_sent_ = now;
+          if (!conn_.ping()) queue_output();
+        }
+      }
+      break;
+    }
+    case Phase::closing:
+    case Phase::awaiting_eof:
+    case Phase::lingering:
+      if (now >= phase_started_ + settings_.close_timeout_ms) {
+        report_close(CloseCode::abnormal, "close handshake timed out");
+        close_socket();
+        return;
+      }
+      break;
+    case Phase::closed: return;
+  }
+  reschedule_timer();
+}
+
+// --------------------------------------------------------------- WebSocket API
+
+std::error_code Session::do_send(std::string_view data, Opcode opcode) {
+  const auto ec = conn_.send(opcode, protocol::Connection::as_bytes(data));
+  if (!ec) queue_output();
+  return ec;
+}
+
+std::error_code Session::do_ping(std::string_view payload) {
+  const auto ec = conn_.ping(protocol::Connection::as_bytes(payload));
+  if (!ec) queue_output();
+  return ec;
+}
+
+std::error_code Session::do_close(CloseCode code, std::string_view reason) {
+  const auto ec = conn_.close(code, reason);
+  if (ec) return ec;
+  after_protocol_step();
+  return {};
+}
+
+void Session::do_terminate(std::string_view why) {
+  if (phase_ == Phase::closed) return;
+  report_close(CloseCode::abnormal, why);
+  close_socket();
+}
+
+}  // namespace duplex::runtime
+
+// The public WebSocket methods, implemented by the session behind them.
+namespace duplex {
+namespace {
+runtime::Session& session(WebSocket& ws) {
+  return static_cast<runtime::Session&>(ws);
+}
+const runtime::Session& session(const WebSocket& ws) {
+  return static_cast<const runtime::Session&>(ws);
+}
+}  // namespace
+
+std::error_code WebSocket::send(std::string_view data, Opcode opcode) {
+  return session(*this).do_send(data, opcode);
+}
+std::error_code WebSocket::ping(std::string_view payload) {
+  return session(*this).do_ping(payload);
+}
+std::error_code WebSocket::close(CloseCode code, std::string_view reason) {
+  return session(*this).do_close(code, reason);
+}
+void WebSocket::terminate() {
+  session(*this).do_terminate("terminated by the application");
+}
+std::size_t WebSocket::buffered_amount() const noexcept {
+  return session(*this).buffered();
+}
+bool WebSocket::is_open() const noexcept {
+  return session(*this).open();
+}
+std::string_view WebSocket::path() const noexcept {
+  return session(*this).path_;
+}
+std::string_view WebSocket::subprotocol() const noexcept {
+  return session(*this).subprotocol_;
+}
+std::string WebSocket::remote_address() const {
+  return session(*this).peer().to_string();
+}
+std::any& WebSocket::user_data() noexcept {
+  return session(*this).user_data_;
+}
+
+}  // namespace duplex

@@ -1,0 +1,147 @@
+// A WebSocket over a TCP socket on one event loop: the part the server and
+// the client share. It owns the socket and the protocol core, turns socket
+// readiness into protocol events and handler calls, flushes output once per
+// loop iteration, applies backpressure, runs the timers (handshake, idle,
+// ping, close), and tears the connection down in the orderly way: the close
+// frame first, then shutdown(SHUT_WR), then wait for the peer's FIN.
+//
+// Subclasses add the opening handshake of their role (ServerSession reads the
+// HTTP request, ClientSession connects and reads the response).
+#pragma once
+
+#include "../net/event_loop.hpp"
+#include "../net/socket.hpp"
+
+#include <duplex/protocol/connection.hpp>
+#include <duplex/server.hpp>
+#include <duplex/websocket.hpp>
+
+#include <any>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace duplex::runtime {
+
+struct EventHandlers {
+  std::function<void(WebSocket&)> on_open;
+  std::function<void(WebSocket&, Message)> on_message;
+  std::function<void(WebSocket&, std::string_view)> on_ping;
+  std::function<void(WebSocket&, std::string_view)> on_pong;
+  std::function<void(WebSocket&)> on_drain;
+  std::function<void(WebSocket&, CloseCode, std::string_view)> on_close;
+};
+
+// Settings shared by many sessions (one copy per server or client).
+struct SessionSettings {
+  protocol::ConnectionOptions protocol;
+  std::size_t max_backpressure = 1024 * 1024;
+  std::int64_t handshake_timeout_ms = 10'000;
+  std::int64_t idle_timeout_ms = 0;
+  std::int64_t ping_interval_ms = 0;
+  std::int64_t close_timeout_ms = 5'000;
+  std::function<void(LogLevel, std::string_view)> log;
+};
+
+class Session : public WebSocket, public net::IoHandler, public net::Flushable, public net::Timer {
+ public:
+  enum class Phase : std::uint8_t {
+    handshake,     // opening handshake (or, server side, a plain HTTP request)
+    open,          // WebSocket open
+    closing,       // we sent close and wait for the peer's
+    awaiting_eof,  // client: handshake closed, waiting for the server to close TCP
+    lingering,     // we shut down our side and wait for the peer's FIN
+    closed,
+  };
+
+  Session(net::EventLoop& loop, const SessionSettings& settings, int fd, const net::Address& peer);
+  virtual ~Session();
+
+  Phase phase() const noexcept { return phase_; }
+  net::EventLoop& loop() noexcept { return loop_; }
+  const net::Address& peer() const noexcept { return peer_; }
+
+  // ----- WebSocket operations (the public WebSocket methods forward here)
+  std::error_code do_send(std::string_view data, Opcode opcode);
+  std::error_code do_ping(std::string_view payload);
+  std::error_code do_close(CloseCode code, std::string_view reason);
+  void do_terminate(std::string_view why);
+  std::size_t buffered() const noexcept { return conn_.output().size(); }
+  bool open() const noexcept { return phase_ == Phase::open; }
+
+  // Intrusive list of the owner's sessions.
+  Session* prev = nullptr;
+  Session* next = nullptr;
+
+  std::string path_;
+  std::string subprotocol_;
+  std::any user_data_;
+
+ protected:
+  // The handshake phase gets the bytes the socket produced.
+  virtual void on_handshake_input(std::span<std::uint8_t> bytes) = 0;
+  virtual void on_handshake_eof() = 0;
+  virtual void on_handshake_timeout() = 0;
+  // Writability while the handshake runs (a client's connect completing).
+  virtual void on_handshake_writable() {}
+  // The socket is closed; the owner unlinks and (later) deletes the session.
+  virtual void on_closed() = 0;
+
+  // Switches to the open WebSocket: calls on_open, then processes `leftover`
+  // (frame bytes that arrived with the handshake).
+  void open_websocket(const EventHandlers& handlers, std::span<std::uint8_t> leftover);
+  // Writes what is queued, then closes our side and lingers for the peer's FIN.
+  void finish_after_flush();
+  // Closes the socket now.
+  void close_socket();
+  void queue_output() { loop_.mark_dirty(*this); }
+  void set_fd(int fd) noexcept { fd_ = fd; }
+  // Restarts the handshake-phase clock (the client moves from connecting to
+  // waiting for the response).
+  void restart_handshake_timer() {
+    phase_started_ = loop_.now();
+    reschedule_timer();
+  }
+  void watch(std::uint32_t events);
+  void log(LogLevel level, std::string_view text) const;
+
+  net::EventLoop& loop_;
+  const SessionSettings& settings_;
+  protocol::Connection conn_;
+  protocol::ByteBuffer inbox_;  // a partial handshake head, or input held back by backpressure
+  net::Address peer_;
+  int fd_;
+  std::int64_t phase_started_;
+
+ private:
+  void on_io(std::uint32_t events) override;
+  void flush() override;
+  void on_timer() override;
+
+  void read_socket();
+  void on_bytes(std::span<std::uint8_t> bytes);
+  void on_eof();
+  void on_socket_error(int error);
+  void feed_frames(std::span<std::uint8_t> bytes);
+  void dispatch(const protocol::Event& e);
+  void after_protocol_step();
+  void report_close(CloseCode code, std::string_view reason);
+  void pause_reading();
+  void resume_reading();
+  void update_interest();
+  void reschedule_timer();
+  void enter(Phase phase);
+
+  const EventHandlers* handlers_ = nullptr;
+  std::int64_t last_receive_ = 0;
+  std::int64_t ping_sent_ = 0;  // when our unanswered ping left, 0 if none
+  Phase phase_ = Phase::handshake;
+  bool want_write_ = false;     // EPOLLOUT registered
+  bool paused_ = false;         // EPOLLIN dropped by backpressure
+  bool waiting_drain_ = false;  // output could not all be written
+  bool closing_transport_ = false;
+  bool opened_ = false;
+  bool close_reported_ = false;
+};
+
+}  // namespace duplex::runtime

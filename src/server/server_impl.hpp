@@ -1,0 +1,50 @@
+// Server internals shared by its loops: options, routes, and the settings
+// every session reads.
+#pragma once
+
+#include "../runtime/session.hpp"
+
+#include <duplex/server.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace duplex::server {
+
+class ServerLoop;
+
+struct Route {
+  WebSocketRoute route;
+  runtime::EventHandlers handlers;
+};
+
+}  // namespace duplex::server
+
+namespace duplex {
+
+struct Server::Impl {
+  explicit Impl(ServerOptions o);
+  ~Impl();
+
+  const server::Route* find_route(std::string_view path) const;
+  const HttpHandler* find_http(std::string_view path) const;
+  bool origin_allowed(std::string_view origin) const;
+  void log(LogLevel level, std::string_view text) const;
+
+  ServerOptions options;
+  runtime::SessionSettings settings;
+  std::string static_root;  // real path of options.static_dir, or empty
+  std::unordered_map<std::string, std::unique_ptr<server::Route>> routes;
+  std::unordered_map<std::string, HttpHandler> http_routes;
+  std::mutex loops_mutex;  // stop() may run on any thread while run() tears down
+  std::vector<std::unique_ptr<server::ServerLoop>> loops;
+  std::uint16_t bound_port = 0;
+  std::atomic<bool> stopping{false};
+  bool listening = false;
+};
+
+}  // namespace duplex

@@ -1,0 +1,188 @@
+#include "server_session.hpp"
+
+#include "server_impl.hpp"
+#include "server_loop.hpp"
+#include "static_files.hpp"
+#include "upgrade_decision.hpp"
+
+#include <duplex/error.hpp>
+
+#include <exception>
+
+namespace duplex::server {
+namespace {
+
+std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+}  // namespace
+
+ServerSession::ServerSession(ServerLoop& owner, int fd, const net::Address& peer)
+    : Session(owner.loop(), owner.server().settings, fd, peer), owner_(owner) {}
+
+void ServerSession::on_closed() {
+  owner_.session_closed(*this);
+}
+
+void ServerSession::on_handshake_timeout() {
+  log(LogLevel::info, "dropping " + peer_.to_string() + ": no complete request in time");
+  close_socket();
+}
+
+void ServerSession::shut_down() {
+  switch (phase()) {
+    case Phase::open: do_close(CloseCode::going_away, "server shutting down"); break;
+    case Phase::handshake:
+      if (!responded_) close_socket();
+      break;
+    default: break;  // already closing: let it finish
+  }
+}
+
+void ServerSession::respond(std::string response) {
+  responded_ = true;
+  conn_.output().append(response);
+  finish_after_flush();
+}
+
+void ServerSession::on_handshake_input(std::span<std::uint8_t> bytes) {
+  if (responded_) return;  // one request per connection; the rest is ignored
+  // The request may come in pieces: collect them, but parse straight from
+  // the read buffer in the common case of a request that arrived whole.
+  protocol::ByteBuffer collected;
+  std::span<std::uint8_t> data = bytes;
+  if (!inbox_.empty()) {
+    inbox_.append(bytes);
+    collected = std::move(inbox_);
+    data = collected.span();
+  }
+  protocol::HttpRequestHead head;
+  const auto& limits = owner_.server().options.http_limits;
+  const std::error_code ec = protocol::parse_request_head(as_text(data), limits, head);
+  if (ec == Error::http_incomplete) {
+    if (collected.empty()) {
+      inbox_.append(bytes);
+    } else {
+      inbox_ = std::move(collected);
+    }
+    return;
+  }
+  if (ec) {
+    log(LogLevel::info, "bad request from " + peer_.to_string() + ": " + ec.message());
+    respond(protocol::build_handshake_rejection(ec));
+    return;
+  }
+  handle_request(head, data.subspan(head.head_size));
+}
+
+void ServerSession::handle_request(protocol::HttpRequestHead& head,
+                                   std::span<std::uint8_t> leftover) {
+  if (protocol::wants_websocket_upgrade(head)) {
+    upgrade(head, leftover);
+  } else {
+    serve_http(head);
+  }
+}
+
+void ServerSession::upgrade(protocol::HttpRequestHead& head, std::span<std::uint8_t> leftover) {
+  Server::Impl& server = owner_.server();
+  const Route* route = server.find_route(head.path);
+  if (!route) {
+    respond(protocol::build_http_response(404, "no WebSocket endpoint at this path\n"));
+    return;
+  }
+  protocol::UpgradeRequest request;
+  request.head = std::move(head);
+  if (const auto ec = protocol::validate_upgrade_request(request)) {
+    log(LogLevel::info, "refused upgrade from " + peer_.to_string() + ": " + ec.message());
+    respond(protocol::build_handshake_rejection(ec));
+    return;
+  }
+  if (!request.origin.empty() && !server.origin_allowed(request.origin)) {
+    log(LogLevel::info,
+        "refused Origin " + std::string(request.origin) + " from " + peer_.to_string());
+    respond(protocol::build_handshake_rejection(Error::origin_not_allowed));
+    return;
+  }
+
+  UpgradeDecision decision(request, peer_);
+  std::string response;
+  try {
+    if (route->route.on_upgrade) route->route.on_upgrade(decision);
+    const auto headers = decision.extra_headers();
+    if (decision.rejected()) {
+      const int status =
+          decision.status() >= 400 && decision.status() <= 599 ? decision.status() : 403;
+      log(LogLevel::info,
+          "upgrade hook refused " + peer_.to_string() + " with " + std::to_string(status));
+      respond(protocol::build_http_response(status, decision.body(), headers));
+      return;
+    }
+    response = protocol::build_accept_response(
+        request, {.subprotocol = decision.subprotocol(), .headers = headers});
+  } catch (const std::exception& e) {
+    // The application's hook threw, or asked for something invalid (a
+    // subprotocol nobody offered, a header with a line break).
+    log(LogLevel::warning, std::string("upgrade failed: ") + e.what());
+    respond(protocol::build_http_response(500, "internal error during upgrade\n"));
+    return;
+  }
+  conn_.output().append(response);
+  path_ = std::string(request.head.path);
+  subprotocol_ = decision.subprotocol();
+  user_data_ = std::move(decision.user_data());
+  log(LogLevel::info, "WebSocket open: " + peer_.to_string() + " " + path_);
+  open_websocket(route->handlers, leftover);
+}
+
+void ServerSession::serve_http(const protocol::HttpRequestHead& head) {
+  Server::Impl& server = owner_.server();
+  const bool is_head = head.method == "HEAD";
+  if (head.method != "GET" && !is_head) {
+    const protocol::HttpHeader allow{"Allow", "GET, HEAD"};
+    respond_plain(405, "only GET and HEAD are served here\n", {&allow, 1}, false);
+    return;
+  }
+  if (const HttpHandler* handler = server.find_http(head.path)) {
+    HttpRequest request{head.method, head.path, head.query, &head.headers, peer_.to_string()};
+    HttpResponse response;
+    try {
+      (*handler)(request, response);
+      std::vector<protocol::HttpHeader> headers;
+      for (const auto& [name, value] : response.headers) headers.push_back({name, value});
+      std::string out = protocol::build_http_response_head(response.status, response.body.size(),
+                                                           response.content_type, headers);
+      if (!is_head) out += response.body;
+      respond(std::move(out));
+    } catch (const std::exception& e) {
+      log(LogLevel::warning, std::string("HTTP handler failed: ") + e.what());
+      respond(protocol::build_http_response(500, "internal error\n"));
+    }
+    return;
+  }
+  if (!server.static_root.empty()) {
+    responded_ = true;
+    serve_static(server.static_root, head.path, is_head, conn_.output());
+    finish_after_flush();
+    return;
+  }
+  if (server.find_route(head.path)) {
+    // A WebSocket endpoint fetched as a page: say what it expects.
+    const protocol::HttpHeader headers[] = {{"Upgrade", "websocket"},
+                                            {"Sec-WebSocket-Version", "13"}};
+    respond_plain(426, "this is a WebSocket endpoint\n", headers, is_head);
+    return;
+  }
+  respond_plain(404, "not found\n", {}, is_head);
+}
+
+void ServerSession::respond_plain(int status, std::string_view body,
+                                  std::span<const protocol::HttpHeader> headers, bool head_only) {
+  std::string out =
+      protocol::build_http_response_head(status, body.size(), "text/plain; charset=utf-8", headers);
+  if (!head_only) out.append(body);
+  respond(std::move(out));
+}
+
+}  // namespace duplex::server

@@ -1,0 +1,42 @@
+// A server-side connection: reads the HTTP request, then either upgrades to a
+// WebSocket on one of the routes or answers it as plain HTTP.
+#pragma once
+
+#include "../runtime/session.hpp"
+
+#include <duplex/protocol/handshake.hpp>
+
+#include <sys/epoll.h>
+
+namespace duplex::server {
+
+class ServerLoop;
+
+class ServerSession final : public runtime::Session {
+ public:
+  ServerSession(ServerLoop& owner, int fd, const net::Address& peer);
+
+  // Starts reading the request (and its timeout).
+  void start() { watch(EPOLLIN); }
+
+  // Graceful shutdown: close an open WebSocket with 1001, drop the rest.
+  void shut_down();
+
+ private:
+  void on_handshake_input(std::span<std::uint8_t> bytes) override;
+  void on_handshake_eof() override { close_socket(); }
+  void on_handshake_timeout() override;
+  void on_closed() override;
+
+  void handle_request(protocol::HttpRequestHead& head, std::span<std::uint8_t> leftover);
+  void upgrade(protocol::HttpRequestHead& head, std::span<std::uint8_t> leftover);
+  void serve_http(const protocol::HttpRequestHead& head);
+  void respond(std::string response);
+  void respond_plain(int status, std::string_view body,
+                     std::span<const protocol::HttpHeader> headers, bool head_only);
+
+  ServerLoop& owner_;
+  bool responded_ = false;
+};
+
+}  // namespace duplex::server

@@ -1,0 +1,73 @@
+// The duplex::Upgrade an on_upgrade hook sees: a view of the validated
+// request, and the decision the hook records.
+#pragma once
+
+#include "../net/socket.hpp"
+
+#include <duplex/protocol/handshake.hpp>
+#include <duplex/server.hpp>
+
+#include <optional>
+
+namespace duplex::server {
+
+class UpgradeDecision final : public Upgrade {
+ public:
+  UpgradeDecision(const protocol::UpgradeRequest& request, const net::Address& peer)
+      : request_(request), peer_(peer) {}
+
+  std::string_view method() const noexcept override { return request_.head.method; }
+  std::string_view path() const noexcept override { return request_.head.path; }
+  std::string_view query() const noexcept override { return request_.head.query; }
+  std::string_view header(std::string_view name) const noexcept override {
+    return request_.head.headers.get(name);
+  }
+  const std::vector<protocol::HttpHeader>& headers() const noexcept override {
+    return request_.head.headers.fields();
+  }
+  std::string_view origin() const noexcept override { return request_.origin; }
+  std::string remote_address() const override { return peer_.to_string(); }
+  std::span<const std::string_view> subprotocols() const noexcept override {
+    return request_.subprotocols;
+  }
+  const std::vector<protocol::Extension>& extensions() const noexcept override {
+    return request_.extensions;
+  }
+
+  void accept(std::string_view subprotocol) override {
+    rejected_ = false;
+    subprotocol_ = std::string(subprotocol);
+  }
+  void reject(int status, std::string_view body) override {
+    rejected_ = true;
+    status_ = status;
+    body_ = std::string(body);
+  }
+  void add_header(std::string name, std::string value) override {
+    header_storage_.push_back({std::move(name), std::move(value)});
+  }
+  void set_user_data(std::any data) override { user_data_ = std::move(data); }
+
+  bool rejected() const noexcept { return rejected_; }
+  int status() const noexcept { return status_; }
+  const std::string& body() const noexcept { return body_; }
+  const std::string& subprotocol() const noexcept { return subprotocol_; }
+  std::any& user_data() noexcept { return user_data_; }
+  std::vector<protocol::HttpHeader> extra_headers() const {
+    std::vector<protocol::HttpHeader> out;
+    for (const auto& [name, value] : header_storage_) out.push_back({name, value});
+    return out;
+  }
+
+ private:
+  const protocol::UpgradeRequest& request_;
+  const net::Address& peer_;
+  bool rejected_ = false;
+  int status_ = 0;
+  std::string body_;
+  std::string subprotocol_;
+  std::any user_data_;
+  std::vector<std::pair<std::string, std::string>> header_storage_;
+};
+
+}  // namespace duplex::server

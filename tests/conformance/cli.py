@@ -1,0 +1,44 @@
+"""Command-line options shared by the two runners."""
+
+import argparse
+import sys
+
+import cases as case_table
+
+
+def parse_options(argv, prog, description, command_help, default_log):
+    """Splits `[options] -- COMMAND...`; returns (options, command)."""
+    if "--" in argv:
+        split = argv.index("--")
+        opts, command = argv[:split], argv[split + 1:]
+    else:
+        opts, command = argv, []
+    p = argparse.ArgumentParser(prog=prog, description=description,
+                                usage="%(prog)s [options] -- " + command_help)
+    p.add_argument("--cases", default="",
+                   help="comma-separated case ids, prefixes or globs, e.g. 1,2.*,6.4.3,!9")
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds per case (large category 9 cases get more); default 10")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    p.add_argument("--log", metavar="FILE", default=default_log,
+                   help="where the output of the program under test goes; default %(default)s")
+    p.add_argument("--allow-non-strict", action="store_true",
+                   help="exit 0 even if some cases are NON-STRICT")
+    p.add_argument("--list", action="store_true", help="list the selected cases and exit")
+    args = p.parse_args(opts)
+    args.selected = case_table.select([s.strip() for s in args.cases.split(",") if s.strip()])
+    if args.list:
+        for c in args.selected:
+            print("%-9s %s" % (c.id, c.description))
+        sys.exit(0)
+    if not args.selected:
+        p.error("no case matches --cases %r" % args.cases)
+    if not command:
+        p.error("missing '-- COMMAND...'")
+    return args, command
+
+
+def case_timeout(case, base):
+    # Roughly 2 s per MiB on top of the base: generous for loopback, but a
+    # peer that stalls still cannot hold the run for long.
+    return base + 2.0 * case.weight_mib + case.extra_seconds
