@@ -28,6 +28,7 @@ struct ConnectArgs {
   double ping_interval = 0;
   double connect_timeout = 10;
   std::uint64_t max_message = 16 * 1024 * 1024;
+  std::size_t fragment_size = 0;
   bool echo = false;
   bool verbose = false;
 };
@@ -122,6 +123,7 @@ int run_connect(const ConnectArgs& a) {
   options.subprotocols = a.subprotocols;
   options.origin = a.origin;
   options.max_message_size = a.max_message;
+  options.fragment_size = a.fragment_size;
   options.ping_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(a.ping_interval * 1000));
   options.connect_timeout =
@@ -218,7 +220,10 @@ Run add_connect_command(CLI::App& app) {
   cmd->add_option("--max-message", args->max_message, "Largest message accepted, in bytes")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->capture_default_str();
+  cmd->add_option("--fragment-size", args->fragment_size,
+                  "Send messages longer than this in frames of this many bytes (0: one frame)");
   cmd->add_flag("--echo", args->echo, "Send every message back unchanged; do not read stdin");
+
   cmd->add_flag("-v,--verbose", args->verbose, "Report the connection and its close on stderr");
   return [args] { return run_connect(*args); };
 }

@@ -21,6 +21,7 @@ struct ServeArgs {
   double idle_timeout = 120;
   double ping_interval = 30;
   std::uint64_t max_message = 16 * 1024 * 1024;
+  std::size_t fragment_size = 0;
   std::vector<std::string> origins;
   bool echo = false;
   bool broadcast = false;
@@ -40,6 +41,7 @@ int run_serve(const ServeArgs& a) {
   options.idle_timeout = seconds(a.idle_timeout);
   options.ping_interval = seconds(a.ping_interval);
   options.max_message_size = a.max_message;
+  options.fragment_size = a.fragment_size;
   options.allowed_origins = a.origins;
   const bool verbose = a.verbose;
   options.log = [verbose](LogLevel level, std::string_view text) {
@@ -49,18 +51,25 @@ int run_serve(const ServeArgs& a) {
   };
 
   Server server(options);
-  server.websocket(
-      "*", {
-               .on_message = [](WebSocket& ws, Message m) { ws.send(m.data, m.opcode); },
-               .on_close =
-                   [verbose](WebSocket& ws, CloseCode code, std::string_view reason) {
-                     if (!verbose) return;
-                     std::fprintf(stderr, "duplex: WebSocket closed: %s %s %u %.*s\n",
-                                  ws.remote_address().c_str(), std::string(ws.path()).c_str(),
-                                  static_cast<unsigned>(code), static_cast<int>(reason.size()),
-                                  reason.data());
-                   },
-           });
+  WebSocketRoute route;
+  if (a.broadcast) {
+    // Every connection subscribes to one topic; every message is published
+    // there, framed once for all receivers, the sender included.
+    route.on_open = [](WebSocket& ws) { ws.subscribe("broadcast"); };
+    route.on_message = [](WebSocket& ws, Message m) {
+      ws.publish("broadcast", m.data, m.opcode, true);
+    };
+  } else {
+    route.on_message = [](WebSocket& ws, Message m) { ws.send(m.data, m.opcode); };
+  }
+  if (verbose) {
+    route.on_close = [](WebSocket& ws, CloseCode code, std::string_view reason) {
+      std::fprintf(stderr, "duplex: WebSocket closed: %s %s %u %.*s\n", ws.remote_address().c_str(),
+                   std::string(ws.path()).c_str(), static_cast<unsigned>(code),
+                   static_cast<int>(reason.size()), reason.data());
+    };
+  }
+  server.websocket("*", std::move(route));
   if (const auto ec = server.listen()) {
     std::fprintf(stderr, "duplex: cannot listen on %s:%d: %s\n", a.host.c_str(), a.port,
                  ec.message().c_str());
@@ -105,7 +114,10 @@ Run add_serve_command(CLI::App& app) {
                   "Largest message accepted, in bytes (larger: close 1009)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->capture_default_str();
+  cmd->add_option("--fragment-size", args->fragment_size,
+                  "Send messages longer than this in frames of this many bytes (0: one frame)");
   cmd->add_option("--origin", args->origins, "Allowed Origin (repeatable; others get 403)");
+
   auto* echo =
       cmd->add_flag("--echo", args->echo, "Send every message back to its sender (default)");
   cmd->add_flag("--broadcast", args->broadcast, "Send every message to every connected client")

@@ -27,6 +27,9 @@ struct ClientOptions {
   std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
   std::string origin;                                        // Origin header, if any
   std::uint64_t max_message_size = 16 * 1024 * 1024;
+  std::size_t fragment_size =
+      0;  // send messages longer than this in frames of this size (0: never)
+
   std::size_t max_backpressure = 1024 * 1024;
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds handshake_timeout{10'000};

@@ -82,15 +82,34 @@ struct HttpResponse {
 
 using HttpHandler = std::function<void(const HttpRequest&, HttpResponse&)>;
 
+// What happens to a published message for a subscriber whose outgoing
+// buffer is already over max_backpressure (a reader that cannot keep up).
+enum class SlowConsumerPolicy {
+  drop_message,      // that subscriber misses the message (counted in stats)
+  close_connection,  // that subscriber is closed with slow_consumer_close_code
+};
+
+struct ServerStats {
+  std::size_t connections = 0;         // open sockets, WebSocket or not
+  std::size_t topics = 0;              // topics with at least one subscriber
+  std::uint64_t messages_dropped = 0;  // published messages dropped for slow consumers
+  std::uint64_t slow_consumers_closed = 0;
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";  // "0.0.0.0" or "::" to listen on every interface
   std::uint16_t port = 9002;       // 0: any free port (see Server::port())
   unsigned threads = 0;            // event loops; 0: one per CPU core
 
   std::uint64_t max_message_size = 16 * 1024 * 1024;  // larger messages: close 1009
+  std::size_t fragment_size =
+      0;  // send messages longer than this in frames of this size (0: never)
+
   // Outgoing bytes a connection may have queued before the server stops
   // reading from it (so a peer that does not read cannot grow our memory).
   std::size_t max_backpressure = 1024 * 1024;
+  SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::drop_message;
+  CloseCode slow_consumer_close_code = CloseCode::try_again_later;  // 1013 (or 1008)
   std::vector<std::string> allowed_origins;  // empty: any Origin; else others get 403
   std::string static_dir;                    // files for GET/HEAD of other paths
   protocol::HttpLimits http_limits;
@@ -128,6 +147,13 @@ class Server {
   // Thread-safe: closes every connection with 1001, waits up to
   // shutdown_timeout, then makes run() return.
   void stop();
+
+  // Thread-safe: sends to every subscriber of `topic` (framed once, shared by
+  // all of them). Messages from one thread reach each subscriber in order.
+  void publish(std::string_view topic, std::string_view data, Opcode opcode = Opcode::text);
+  // Thread-safe counts.
+  std::size_t subscriber_count(std::string_view topic) const;
+  ServerStats stats() const;
 
   struct Impl;
 

@@ -63,6 +63,17 @@ class WebSocket {
   // Whatever the application attaches (e.g. in the upgrade hook).
   std::any& user_data() noexcept;
 
+  // Publish/subscribe (server connections; a client's calls return false).
+  // Subscriptions end by themselves when the connection closes.
+  bool subscribe(std::string_view topic);
+  bool unsubscribe(std::string_view topic);
+  bool is_subscribed(std::string_view topic) const;
+  // Sends to every subscriber of `topic` on every thread of the server,
+  // this connection included only with `include_self`. The message is framed
+  // once and the same bytes are queued for every subscriber.
+  bool publish(std::string_view topic, std::string_view data, Opcode opcode = Opcode::text,
+               bool include_self = false);
+
  protected:
   WebSocket() = default;
   ~WebSocket() = default;

@@ -21,6 +21,8 @@ runtime::SessionSettings settings_for(const ClientOptions& o) {
   s.protocol.role = protocol::Role::client;
   s.protocol.max_message_size = o.max_message_size;
   s.protocol.max_frame_size = o.max_message_size;
+  s.protocol.fragment_size = o.fragment_size;
+
   s.max_backpressure = o.max_backpressure;
   s.handshake_timeout_ms = o.connect_timeout.count();  // the first stage is the TCP connect
   s.idle_timeout_ms = 0;

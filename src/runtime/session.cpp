@@ -437,5 +437,18 @@ std::string WebSocket::remote_address() const {
 std::any& WebSocket::user_data() noexcept {
   return session(*this).user_data_;
 }
+bool WebSocket::subscribe(std::string_view topic) {
+  return session(*this).pubsub_subscribe(topic);
+}
+bool WebSocket::unsubscribe(std::string_view topic) {
+  return session(*this).pubsub_unsubscribe(topic);
+}
+bool WebSocket::is_subscribed(std::string_view topic) const {
+  return session(*this).pubsub_is_subscribed(topic);
+}
+bool WebSocket::publish(std::string_view topic, std::string_view data, Opcode opcode,
+                        bool include_self) {
+  return session(*this).pubsub_publish(topic, data, opcode, include_self);
+}
 
 }  // namespace duplex

@@ -69,6 +69,12 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
   std::size_t buffered() const noexcept { return conn_.output().size(); }
   bool open() const noexcept { return phase_ == Phase::open; }
 
+  // Publish/subscribe, where the owner supports it (the server does).
+  virtual bool pubsub_subscribe(std::string_view) { return false; }
+  virtual bool pubsub_unsubscribe(std::string_view) { return false; }
+  virtual bool pubsub_is_subscribed(std::string_view) const { return false; }
+  virtual bool pubsub_publish(std::string_view, std::string_view, Opcode, bool) { return false; }
+
   // Intrusive list of the owner's sessions.
   Session* prev = nullptr;
   Session* next = nullptr;

@@ -52,6 +52,8 @@ Server::Impl::Impl(ServerOptions o) : options(std::move(o)) {
   settings.protocol.role = protocol::Role::server;
   settings.protocol.max_message_size = options.max_message_size;
   settings.protocol.max_frame_size = options.max_message_size;
+  settings.protocol.fragment_size = options.fragment_size;
+
   settings.max_backpressure = options.max_backpressure;
   settings.handshake_timeout_ms = options.handshake_timeout.count();
   settings.idle_timeout_ms = options.idle_timeout.count();
@@ -91,6 +93,14 @@ bool Server::Impl::origin_allowed(std::string_view origin) const {
     if (protocol::iequals(allowed, origin)) return true;
   }
   return false;
+}
+
+void Server::Impl::count_subscription(std::string_view topic, int delta) {
+  std::lock_guard lock(topics_mutex);
+  const std::string key(topic);
+  std::size_t& n = topic_counts[key];
+  n = static_cast<std::size_t>(static_cast<long long>(n) + delta);
+  if (n == 0) topic_counts.erase(key);
 }
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -141,7 +151,9 @@ std::error_code Server::listen() {
     fds.push_back(fd);
   }
   std::lock_guard lock(impl_->loops_mutex);
-  for (int fd : fds) impl_->loops.push_back(std::make_unique<server::ServerLoop>(*impl_, fd));
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    impl_->loops.push_back(std::make_unique<server::ServerLoop>(*impl_, fds[i], i));
+  }
   impl_->listening = true;
   return {};
 }
@@ -178,6 +190,31 @@ std::error_code Server::run() {
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return {};
+}
+
+void Server::publish(std::string_view topic, std::string_view data, Opcode opcode) {
+  if (opcode != Opcode::text && opcode != Opcode::binary) return;
+  server::FrameRef frame(server::SharedFrame::make(data, opcode));
+  std::lock_guard lock(impl_->loops_mutex);
+  for (auto& loop : impl_->loops) loop->publish_from_outside(std::string(topic), frame);
+}
+
+std::size_t Server::subscriber_count(std::string_view topic) const {
+  std::lock_guard lock(impl_->topics_mutex);
+  auto it = impl_->topic_counts.find(std::string(topic));
+  return it == impl_->topic_counts.end() ? 0 : it->second;
+}
+
+ServerStats Server::stats() const {
+  ServerStats s;
+  {
+    std::lock_guard lock(impl_->topics_mutex);
+    s.topics = impl_->topic_counts.size();
+  }
+  s.connections = impl_->connections.load(std::memory_order_relaxed);
+  s.messages_dropped = impl_->messages_dropped.load(std::memory_order_relaxed);
+  s.slow_consumers_closed = impl_->slow_consumers_closed.load(std::memory_order_relaxed);
+  return s;
 }
 
 void Server::stop() {

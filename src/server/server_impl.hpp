@@ -33,6 +33,7 @@ struct Server::Impl {
   const server::Route* find_route(std::string_view path) const;
   const HttpHandler* find_http(std::string_view path) const;
   bool origin_allowed(std::string_view origin) const;
+  void count_subscription(std::string_view topic, int delta);
   void log(LogLevel level, std::string_view text) const;
 
   ServerOptions options;
@@ -44,6 +45,13 @@ struct Server::Impl {
   std::vector<std::unique_ptr<server::ServerLoop>> loops;
   std::uint16_t bound_port = 0;
   std::atomic<bool> stopping{false};
+
+  // Subscribers per topic across all loops, for the thread-safe queries.
+  mutable std::mutex topics_mutex;
+  std::unordered_map<std::string, std::size_t> topic_counts;
+  std::atomic<std::uint64_t> messages_dropped{0};
+  std::atomic<std::uint64_t> slow_consumers_closed{0};
+  std::atomic<std::size_t> connections{0};
   bool listening = false;
 };
 

@@ -19,8 +19,9 @@ constexpr std::int64_t accept_pause_ms = 100;
 
 }  // namespace
 
-ServerLoop::ServerLoop(Server::Impl& server, int listen_fd)
+ServerLoop::ServerLoop(Server::Impl& server, int listen_fd, std::size_t index)
     : server_(server),
+      index_(index),
       listen_fd_(listen_fd),
       resume_accepting_([this] {
         if (listen_fd_ >= 0 && !shutting_down_) loop_.watch(listen_fd_, EPOLLIN, this);
@@ -42,6 +43,35 @@ ServerLoop::~ServerLoop() {
 
 void ServerLoop::run() {
   loop_.run();
+}
+
+void ServerLoop::publish(std::string_view topic, FrameRef frame, const ServerSession* skip) {
+  registry_.deliver(topic, *frame, skip);
+  const auto& loops = server_.loops;
+  if (loops.size() < 2) return;
+  if (outbox_.size() != loops.size()) outbox_.resize(loops.size());
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    if (i != index_) outbox_[i].push_back({std::string(topic), frame});
+  }
+  loop_.mark_dirty(*this);
+}
+
+void ServerLoop::flush() {
+  const auto& loops = server_.loops;
+  for (std::size_t i = 0; i < outbox_.size(); ++i) {
+    if (outbox_[i].empty()) continue;
+    ServerLoop* target = loops[i].get();
+    target->loop_.post([target, batch = std::move(outbox_[i])] {
+      for (const Outgoing& o : batch) target->registry_.deliver(o.topic, *o.frame, nullptr);
+    });
+    outbox_[i].clear();
+  }
+}
+
+void ServerLoop::publish_from_outside(std::string topic, FrameRef frame) {
+  loop_.post([this, topic = std::move(topic), frame = std::move(frame)] {
+    registry_.deliver(topic, *frame, nullptr);
+  });
 }
 
 void ServerLoop::on_io(std::uint32_t) {
@@ -67,6 +97,7 @@ void ServerLoop::accept_pending() {
     if (head_) head_->prev = session;
     head_ = session;
     ++count_;
+    server_.connections.fetch_add(1, std::memory_order_relaxed);
     session->start();
   }
 }
@@ -91,6 +122,7 @@ void ServerLoop::session_closed(ServerSession& session) {
   if (head_ == &session) head_ = static_cast<ServerSession*>(session.next);
   session.prev = session.next = nullptr;
   --count_;
+  server_.connections.fetch_sub(1, std::memory_order_relaxed);
   loop_.defer([s = &session] { delete s; });
   if (shutting_down_ && count_ == 0) loop_.stop();
 }

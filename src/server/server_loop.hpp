@@ -4,6 +4,8 @@
 
 #include "../net/event_loop.hpp"
 #include "../net/socket.hpp"
+#include "shared_frame.hpp"
+#include "topic_registry.hpp"
 
 #include <duplex/server.hpp>
 
@@ -13,9 +15,9 @@ namespace duplex::server {
 
 class ServerSession;
 
-class ServerLoop final : public net::IoHandler {
+class ServerLoop final : public net::IoHandler, public net::Flushable {
  public:
-  ServerLoop(Server::Impl& server, int listen_fd);
+  ServerLoop(Server::Impl& server, int listen_fd, std::size_t index);
   ~ServerLoop();
 
   net::EventLoop& loop() noexcept { return loop_; }
@@ -29,15 +31,31 @@ class ServerLoop final : public net::IoHandler {
   void session_closed(ServerSession& session);
   std::size_t session_count() const noexcept { return count_; }
 
+  TopicRegistry& registry() noexcept { return registry_; }
+  // From this loop's thread: deliver to local subscribers now, and to the
+  // other loops at the end of this iteration (one hand-over per loop).
+  void publish(std::string_view topic, FrameRef frame, const ServerSession* skip);
+  // From any thread: deliver on this loop.
+  void publish_from_outside(std::string topic, FrameRef frame);
+
  private:
   void on_io(std::uint32_t events) override;  // the listening socket
+  void flush() override;                      // hands published messages to the other loops
   void accept_pending();
   void pause_accepting(int error);
   void begin_shutdown();
   void finish_shutdown();
 
+  struct Outgoing {
+    std::string topic;
+    FrameRef frame;
+  };
+
   Server::Impl& server_;
+  std::size_t index_;
   net::EventLoop loop_;
+  TopicRegistry registry_;
+  std::vector<std::vector<Outgoing>> outbox_;  // per destination loop
   int listen_fd_;
   ServerSession* head_ = nullptr;
   std::size_t count_ = 0;

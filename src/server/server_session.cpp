@@ -22,7 +22,58 @@ ServerSession::ServerSession(ServerLoop& owner, int fd, const net::Address& peer
     : Session(owner.loop(), owner.server().settings, fd, peer), owner_(owner) {}
 
 void ServerSession::on_closed() {
+  while (!subscriptions_.empty()) {
+    const std::string topic = subscriptions_.back().topic->name;
+    pubsub_unsubscribe(topic);
+  }
   owner_.session_closed(*this);
+}
+
+bool ServerSession::pubsub_subscribe(std::string_view topic) {
+  if (phase() == Phase::closed) return false;
+  if (!owner_.registry().subscribe(*this, topic)) return false;
+  owner_.server().count_subscription(topic, +1);
+  return true;
+}
+
+bool ServerSession::pubsub_unsubscribe(std::string_view topic) {
+  if (!owner_.registry().unsubscribe(*this, topic)) return false;
+  owner_.server().count_subscription(topic, -1);
+  return true;
+}
+
+bool ServerSession::pubsub_is_subscribed(std::string_view topic) const {
+  for (const Subscription& s : subscriptions_) {
+    if (s.topic->name == topic) return true;
+  }
+  return false;
+}
+
+bool ServerSession::pubsub_publish(std::string_view topic, std::string_view data, Opcode opcode,
+                                   bool include_self) {
+  if (opcode != Opcode::text && opcode != Opcode::binary) return false;
+  owner_.publish(topic, FrameRef(SharedFrame::make(data, opcode)), include_self ? nullptr : this);
+  return true;
+}
+
+bool ServerSession::deliver(SharedFrame& frame) {
+  if (!open()) return false;
+  Server::Impl& server = owner_.server();
+  if (buffered() > server.options.max_backpressure) {
+    if (server.options.slow_consumer == SlowConsumerPolicy::drop_message) {
+      server.messages_dropped.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      server.slow_consumers_closed.fetch_add(1, std::memory_order_relaxed);
+      log(LogLevel::info, "closing slow consumer " + peer_.to_string());
+      do_close(server.options.slow_consumer_close_code,
+               "too slow: more than " + std::to_string(server.options.max_backpressure) +
+                   " bytes waiting");
+    }
+    return false;
+  }
+  if (conn_.send_prepared(frame)) return false;
+  queue_output();
+  return true;
 }
 
 void ServerSession::on_handshake_timeout() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "../runtime/session.hpp"
+#include "topic_registry.hpp"
 
 #include <duplex/protocol/handshake.hpp>
 
@@ -22,6 +23,17 @@ class ServerSession final : public runtime::Session {
   // Graceful shutdown: close an open WebSocket with 1001, drop the rest.
   void shut_down();
 
+  // Queues a published frame, unless this subscriber is too far behind
+  // (then the slow-consumer policy applies). True when queued.
+  bool deliver(SharedFrame& frame);
+  std::vector<Subscription>& subscriptions() noexcept { return subscriptions_; }
+
+  bool pubsub_subscribe(std::string_view topic) override;
+  bool pubsub_unsubscribe(std::string_view topic) override;
+  bool pubsub_is_subscribed(std::string_view topic) const override;
+  bool pubsub_publish(std::string_view topic, std::string_view data, Opcode opcode,
+                      bool include_self) override;
+
  private:
   void on_handshake_input(std::span<std::uint8_t> bytes) override;
   void on_handshake_eof() override { close_socket(); }
@@ -36,6 +48,7 @@ class ServerSession final : public runtime::Session {
                      std::span<const protocol::HttpHeader> headers, bool head_only);
 
   ServerLoop& owner_;
+  std::vector<Subscription> subscriptions_;
   bool responded_ = false;
 };
 

@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+import time
 
 import cases as case_table
 
@@ -24,6 +25,9 @@ def parse_options(argv, prog, description, command_help, default_log):
                    help="where the output of the program under test goes; default %(default)s")
     p.add_argument("--allow-non-strict", action="store_true",
                    help="exit 0 even if some cases are NON-STRICT")
+    p.add_argument("--budget", type=float, default=500.0, metavar="SECONDS",
+                   help="start no new case after this many seconds, so a peer that hangs "
+                        "in every case still ends within a ctest timeout of 600 s; default 500")
     p.add_argument("--list", action="store_true", help="list the selected cases and exit")
     args = p.parse_args(opts)
     args.selected = case_table.select([s.strip() for s in args.cases.split(",") if s.strip()])
@@ -42,3 +46,12 @@ def case_timeout(case, base):
     # Roughly 2 s per MiB on top of the base: generous for loopback, but a
     # peer that stalls still cannot hold the run for long.
     return base + 2.0 * case.weight_mib + case.extra_seconds
+
+
+def over_budget(reporter, args, started, index):
+    """True (and reported) once the run has used up its time budget."""
+    if time.monotonic() - started <= args.budget:
+        return False
+    reporter.problem("time budget of %g s used up; %d cases not run"
+                     % (args.budget, len(args.selected) - index))
+    return True

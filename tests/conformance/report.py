@@ -49,7 +49,7 @@ class Reporter:
         failures = 0
         for cid, desc, verdict, reason, secs, note in self.results:
             tc = ET.SubElement(suite, "testcase", classname=self.suite, name=cid, time="%.3f" % secs)
-            detail = "%s: %s%s" % (verdict, reason, (" (%s)" % note) if note else "")
+            detail = verdict + (": " + reason if reason else "") + (" (%s)" % note if note else "")
             if self._fails(verdict):
                 failures += 1
                 ET.SubElement(tc, "failure", message=detail[:500]).text = desc

@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cli import case_timeout, parse_options  # noqa: E402
+from cli import case_timeout, over_budget, parse_options  # noqa: E402
 from judge import FAILED, NON_STRICT, judge, worse  # noqa: E402
 from report import Reporter  # noqa: E402
 from session import Session  # noqa: E402
@@ -65,6 +65,15 @@ def run_case(case, listener, template, timeout, exit_timeout, log):
                                 start_new_session=True)
     except OSError as e:
         return FAILED, "cannot start client: %s" % e, 0.0, ""
+    try:
+        return _drive(case, plan, proc, listener, deadline, exit_timeout)
+    finally:
+        if proc.poll() is None:  # interrupted: never leave the client behind
+            proc.kill()
+            proc.wait(5)
+
+
+def _drive(case, plan, proc, listener, deadline, exit_timeout):
     conn = accept_client(listener, proc, deadline)
     if conn is None:
         status = wait_exit(proc, 1)
@@ -106,7 +115,9 @@ def main(argv):
     listener.listen(8)
     with open(args.log, "ab") as log:
         try:
-            for case in args.selected:
+            for i, case in enumerate(args.selected):
+                if over_budget(reporter, args, started, i):
+                    break
                 verdict, reason, seconds, note = run_case(
                     case, listener, template, case_timeout(case, args.timeout), args.timeout, log)
                 reporter.case(case, verdict, reason, seconds, note)

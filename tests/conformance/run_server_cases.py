@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cli import case_timeout, parse_options  # noqa: E402
+from cli import case_timeout, over_budget, parse_options  # noqa: E402
 from judge import FAILED, judge  # noqa: E402
 from report import Reporter  # noqa: E402
 from session import Session  # noqa: E402
@@ -45,8 +45,11 @@ class ServerUnderTest:
 
     def _drain_stdout(self):
         for line in iter(self.proc.stdout.readline, b""):
-            self.log.write(line)
-            self.log.flush()
+            try:
+                self.log.write(line)
+                self.log.flush()
+            except ValueError:  # log already closed at shutdown
+                return
             if self.port is None:
                 m = LISTENING.search(line.decode("utf-8", "replace"))
                 if m:
@@ -113,6 +116,8 @@ def main(argv):
                              "(see %s)" % (STARTUP_SECONDS, args.log))
         else:
             for i, case in enumerate(args.selected):
+                if over_budget(reporter, args, started, i):
+                    break
                 status = server.exit_status()
                 if status is not None:
                     reporter.problem("server exited with status %s before case %s; %d cases not run"

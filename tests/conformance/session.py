@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from plan import (CHOP_FRAME, Close, Frame, Message, RttLoop, Sleep, SplitFrame,
                   WaitFail)
-from wsproto_raw import (KNOWN_OPCODES, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING,
-                         OP_PONG, OP_TEXT, ConnectionEnded, PeerViolation,
-                         ReadStopped, StreamReader, build_frame, close_code_valid_on_wire,
-                         close_payload, frame_header, apply_mask, read_frame, send_all)
+from wsproto_raw import (KNOWN_OPCODES, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT,
+                         ConnectionEnded, PeerViolation, ReadStopped, StreamReader,
+                         apply_mask, build_frame, close_code_valid_on_wire, close_payload,
+                         frame_header, read_frame, send_all)
 
 FRAME_PAUSE = 0.005      # pause after a frame written on its own, so it arrives on its own
 CHOP_PAUSE = 0.001       # pause between octet-wise chops of small frames

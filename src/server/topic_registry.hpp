@@ -1,0 +1,56 @@
+// The topics of one event loop: which of its sessions subscribe to what.
+// Only the loop's own thread touches it; other loops hand it messages by
+// posting to that thread.
+#pragma once
+
+#include "shared_frame.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace duplex::server {
+
+class ServerSession;
+
+struct Topic {
+  std::string name;
+  std::vector<ServerSession*> subscribers;
+};
+
+// A session's membership in a topic, with its slot in the topic's list so
+// leaving is O(1) (swap with the last subscriber).
+struct Subscription {
+  Topic* topic;
+  std::size_t slot;
+};
+
+class TopicRegistry {
+ public:
+  // True when the session was not subscribed yet.
+  bool subscribe(ServerSession& session, std::string_view name);
+  bool unsubscribe(ServerSession& session, std::string_view name);
+  void unsubscribe_all(ServerSession& session);
+
+  // Queues `frame` on every subscriber of `name` except `skip`. Returns how
+  // many subscribers got it.
+  std::size_t deliver(std::string_view name, SharedFrame& frame, const ServerSession* skip);
+
+  std::size_t subscriber_count(std::string_view name) const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  void remove(ServerSession& session, std::size_t subscription_index);
+
+  std::unordered_map<std::string, std::unique_ptr<Topic>, Hash, std::equal_to<>> topics_;
+};
+
+}  // namespace duplex::server
