@@ -14,8 +14,10 @@ import select
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cli import case_timeout, over_budget, parse_options  # noqa: E402
@@ -103,7 +105,7 @@ def _drive(case, plan, proc, listener, deadline, exit_timeout):
 def main(argv):
     args, template = parse_options(argv, "run_client_cases.py", __doc__.splitlines()[0],
                                    "CLIENT_COMMAND... (one argument containing {url})",
-                                   "client_under_test.log")
+                                   os.path.join(tempfile.gettempdir(), "duplex-conformance-client.log"))
     if not any("{url}" in arg for arg in template):
         print("run_client_cases.py: no argument of CLIENT_COMMAND contains {url}", file=sys.stderr)
         return 2
@@ -113,7 +115,7 @@ def main(argv):
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
-    with open(args.log, "ab") as log:
+    with open(args.log, "wb") as log:
         try:
             for i, case in enumerate(args.selected):
                 if over_budget(reporter, args, started, i):

@@ -14,9 +14,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cli import case_timeout, over_budget, parse_options  # noqa: E402
@@ -35,6 +37,7 @@ class ServerUnderTest:
     output is kept flowing into the log so it can never block on a full pipe."""
 
     def __init__(self, command, log_path):
+        open(log_path, "wb").close()  # fresh log per run; appends keep both writers intact
         self.log = open(log_path, "ab")
         self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.log, start_new_session=True)
@@ -100,7 +103,8 @@ def run_case(case, port, timeout):
 
 def main(argv):
     args, command = parse_options(argv, "run_server_cases.py", __doc__.splitlines()[0],
-                                  "SERVER_COMMAND...", "server_under_test.log")
+                                  "SERVER_COMMAND...",
+                                  os.path.join(tempfile.gettempdir(), "duplex-conformance-server.log"))
     reporter = Reporter("conformance.server", args.allow_non_strict, args.junit)
     started = time.monotonic()
     try:

@@ -1,0 +1,179 @@
+// The client: URL handling, failures before the open, and bytes that arrive
+// together with the 101 response.
+#include "raw_client.hpp"
+#include "running_server.hpp"
+
+#include <duplex/client.hpp>
+#include <duplex/url.hpp>
+
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+
+namespace duplex::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Url, ParsesTheRfcForms) {
+  WebSocketUrl u;
+  ASSERT_FALSE(parse_websocket_url("ws://example.com", u));
+  EXPECT_FALSE(u.secure);
+  EXPECT_EQ(u.host, "example.com");
+  EXPECT_EQ(u.port, 80);
+  EXPECT_EQ(u.target, "/");
+  EXPECT_EQ(u.host_header(), "example.com");
+
+  ASSERT_FALSE(parse_websocket_url("WSS://Example.com:8443/chat?room=1&x=%20", u));
+  EXPECT_TRUE(u.secure);
+  EXPECT_EQ(u.port, 8443);
+  EXPECT_EQ(u.target, "/chat?room=1&x=%20");
+  EXPECT_EQ(u.host_header(), "Example.com:8443");
+
+  ASSERT_FALSE(parse_websocket_url("wss://host", u));
+  EXPECT_EQ(u.port, 443);
+  ASSERT_FALSE(parse_websocket_url("ws://[::1]:9002/x", u));
+  EXPECT_EQ(u.host, "::1");
+  EXPECT_EQ(u.port, 9002);
+  EXPECT_EQ(u.host_header(), "[::1]:9002");
+  ASSERT_FALSE(parse_websocket_url("ws://[2001:db8::1]", u));
+  EXPECT_EQ(u.host_header(), "[2001:db8::1]");
+  ASSERT_FALSE(parse_websocket_url("ws://h?only=query", u));
+  EXPECT_EQ(u.target, "/?only=query");
+}
+
+TEST(Url, RefusesWhatTheRfcRefuses) {
+  WebSocketUrl u;
+  EXPECT_EQ(parse_websocket_url("http://example.com/", u), Error::unsupported_scheme);
+  EXPECT_EQ(parse_websocket_url("ftp://example.com/", u), Error::unsupported_scheme);
+  EXPECT_EQ(parse_websocket_url("ws://example.com/#frag", u), Error::url_has_fragment);
+  for (std::string_view bad :
+       {"example.com", "ws://", "ws://:80/", "ws://h:0/", "ws://h:65536/", "ws://h:x/",
+        "ws://user@h/", "ws://[::1/", "ws://[zz]/", "ws://h:/", "ws://h/a b", "ws://ho st/"}) {
+    std::string why;
+    EXPECT_EQ(parse_websocket_url(bad, u, &why), Error::invalid_url) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+  }
+}
+
+ConnectError connect_and_fail(const std::string& url, ClientOptions options = {}) {
+  Client client;
+  ConnectError error;
+  bool opened = false;
+  const auto ec = client.connect(url, options,
+                                 {.on_open = [&](WebSocket&) { opened = true; },
+                                  .on_error = [&](const ConnectError& e) { error = e; }});
+  if (ec) return {ec, 0, {}};
+  client.run();
+  EXPECT_FALSE(opened);
+  return error;
+}
+
+TEST(Client, ConnectionRefused) {
+  // A port nobody listens on: bind one, note it, close it.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  const ConnectError e =
+      connect_and_fail("ws://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/");
+  EXPECT_EQ(e.error, std::errc::connection_refused);
+}
+
+TEST(Client, ServerThatNeverAnswersTimesOut) {
+  // Listening, but nobody accepts or answers.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::listen(fd, 4);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ClientOptions o;
+  o.handshake_timeout = 300ms;
+  const ConnectError e =
+      connect_and_fail("ws://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", o);
+  EXPECT_EQ(e.error, Error::handshake_timeout);
+  ::close(fd);
+}
+
+TEST(Client, UrlErrorsComeBackAtOnce) {
+  Client client;
+  EXPECT_EQ(client.connect("http://x/", {}, {}), Error::unsupported_scheme);
+  EXPECT_EQ(client.connect("ws://x/#y", {}, {}), Error::url_has_fragment);
+}
+
+TEST(Client, ResolvesNamesOffTheLoop) {
+  RunningServer rs({}, [](Server& s) {
+    s.websocket("/", {.on_message = [](WebSocket& ws, Message m) { ws.send(m.data, m.opcode); }});
+  });
+  Client client;
+  std::string got;
+  ASSERT_FALSE(client.connect("ws://localhost:" + std::to_string(rs.port()) + "/", {},
+                              {.on_open = [](WebSocket& ws) { ws.send_text("by name"); },
+                               .on_message =
+                                   [&](WebSocket& ws, Message m) {
+                                     got = std::string(m.data);
+                                     ws.close();
+                                   },
+                               .on_error = [&](const ConnectError& e) { got = e.message(); }}));
+  client.run();
+  EXPECT_EQ(got, "by name");
+}
+
+// A hand-written server that sends a frame in the same write as its 101.
+TEST(Client, FrameDataRightAfterThe101IsNotLost) {
+  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ::listen(lfd, 1);
+  socklen_t len = sizeof a;
+  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::thread server([lfd] {
+    const int fd = ::accept(lfd, nullptr, nullptr);
+    std::string request;
+    char buf[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    protocol::UpgradeRequest up;
+    if (protocol::parse_upgrade_request(request, {}, up)) {
+      ::close(fd);
+      return;
+    }
+    std::string out = protocol::build_accept_response(up, {});
+    const Bytes f = frame({.opcode = Opcode::text}, "sent with the 101");
+    out.append(f.begin(), f.end());
+    ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    // Wait for the client's close, answer it, close.
+    while (::recv(fd, buf, sizeof buf, 0) > 0) {
+      const Bytes c = frame({.opcode = Opcode::close}, std::string("\x03\xe8", 2));
+      ::send(fd, c.data(), c.size(), MSG_NOSIGNAL);
+      break;
+    }
+    ::close(fd);
+  });
+  Client client;
+  std::string got;
+  ASSERT_FALSE(client.connect("ws://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", {},
+                              {.on_message = [&](WebSocket& ws, Message m) {
+                                got = std::string(m.data);
+                                ws.close();
+                              }}));
+  client.run();
+  server.join();
+  ::close(lfd);
+  EXPECT_EQ(got, "sent with the 101");
+}
+
+}  // namespace
+}  // namespace duplex::test
