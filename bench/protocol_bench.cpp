@@ -26,15 +26,21 @@ void run_mask(benchmark::State& state, MaskFn fn) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
 
-void BM_MaskBytewise(benchmark::State& s) { run_mask(s, mask_impl::bytewise); }
-void BM_MaskWord64(benchmark::State& s) { run_mask(s, mask_impl::word64); }
+void BM_MaskBytewise(benchmark::State& s) {
+  run_mask(s, mask_impl::bytewise);
+}
+void BM_MaskWord64(benchmark::State& s) {
+  run_mask(s, mask_impl::word64);
+}
 void BM_MaskApply(benchmark::State& s) {
   run_mask(s, [](std::uint8_t* d, std::size_t n, MaskKey k, std::size_t p) noexcept {
     return apply_mask(d, n, k, p);
   });
 }
 #if defined(__x86_64__)
-void BM_MaskSse2(benchmark::State& s) { run_mask(s, mask_impl::sse2); }
+void BM_MaskSse2(benchmark::State& s) {
+  run_mask(s, mask_impl::sse2);
+}
 void BM_MaskAvx2(benchmark::State& s) {
   if (!mask_impl::cpu_has_avx2()) {
     s.SkipWithError("no AVX2 on this CPU");
@@ -64,9 +70,11 @@ void BM_Utf8Mixed(benchmark::State& state) {
   const std::string piece = "h\xC3\xA9llo w\xC3\xB6rld \xE2\x82\xAC \xF0\x9F\x98\x80 ";
   std::string s;
   while (s.size() < static_cast<std::size_t>(state.range(0))) s += piece;
-  const std::span<const std::uint8_t> text(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  const std::span<const std::uint8_t> text(reinterpret_cast<const std::uint8_t*>(s.data()),
+                                           s.size());
   for (auto _ : state) benchmark::DoNotOptimize(is_valid_utf8(text));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(s.size()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(s.size()));
 }
 BENCHMARK(BM_Utf8Mixed)->Arg(128)->Arg(16 * 1024);
 

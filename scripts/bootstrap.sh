@@ -25,7 +25,14 @@ for group in "${groups[@]}"; do
   done
 done
 
+# Node.js runs the `ws` peer of the interop tests; install it only when the
+# machine has none (a newer one from elsewhere is fine).
+for group in "${groups[@]}"; do
+  if [ "$group" = test ] && ! command -v node >/dev/null; then missing+=(nodejs npm); fi
+done
+
 if [ ${#missing[@]} -gt 0 ]; then
+
   sudo=()
   if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null || { echo "bootstrap: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
@@ -36,3 +43,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
+
+# The npm packages of the tests, pinned by their lock files.
+for group in "${groups[@]}"; do
+  [ "$group" = test ] || continue
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  for dir in "$here"/tests/interop; do
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+      echo "bootstrap: npm ci in ${dir#"$here"/}"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+      touch "$dir/node_modules"
+    fi
+  done
+done

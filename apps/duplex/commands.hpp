@@ -13,5 +13,6 @@ using Run = std::function<int()>;
 Run add_tour_command(CLI::App& app);
 Run add_serve_command(CLI::App& app);
 Run add_connect_command(CLI::App& app);
+Run add_bench_command(CLI::App& app);
 
 }  // namespace duplex::cli

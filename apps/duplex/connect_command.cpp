@@ -191,10 +191,13 @@ int run_connect(const ConnectArgs& a) {
   }
   const bool normal = session->code == CloseCode::normal || session->code == CloseCode::going_away;
   if (!session->we_closed || !normal || verbose) {
-    std::fprintf(stderr, "duplex: closed: %u %s%s%s\n", static_cast<unsigned>(session->code),
-                 std::string(close_code_name(session->code)).c_str(),
-                 session->reason.empty() ? "" : ": ", session->reason.c_str());
+    // "closed: 1000 normal closure: bye", "closed: 4001: bye now" (no name).
+    const std::string name(close_code_name(session->code));
+    std::fprintf(stderr, "duplex: closed: %u%s%s%s%s\n", static_cast<unsigned>(session->code),
+                 name.empty() ? "" : " ", name.c_str(), session->reason.empty() ? "" : ": ",
+                 session->reason.c_str());
   }
+
   return normal ? 0 : 1;
 }
 

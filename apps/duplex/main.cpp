@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   const std::pair<const char*, duplex::cli::Run> commands[] = {
       {"serve", duplex::cli::add_serve_command(app)},
       {"connect", duplex::cli::add_connect_command(app)},
+      {"bench", duplex::cli::add_bench_command(app)},
+
       {"tour", duplex::cli::add_tour_command(app)},
   };
   for (const auto& [name, fn] : commands) {

@@ -45,7 +45,13 @@ class WebSocket {
   std::error_code send_binary(std::span<const std::uint8_t> data) {
     return send({reinterpret_cast<const char*>(data.data()), data.size()}, Opcode::binary);
   }
+  // Sends one message in pieces of the application's choosing (streaming):
+  // the first call with Opcode::text or Opcode::binary, the following ones
+  // with Opcode::continuation, the last with `fin`. Other sends wait for
+  // the message to end (Error::message_in_progress).
+  std::error_code send_fragment(std::string_view data, Opcode opcode, bool fin);
   std::error_code ping(std::string_view payload = {});
+
   // Starts the close handshake (code 1000-1003, 1007-1014, 3000-4999, or
   // CloseCode::no_status for an empty close frame).
   std::error_code close(CloseCode code = CloseCode::normal, std::string_view reason = {});

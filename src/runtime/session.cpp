@@ -375,6 +375,12 @@ std::error_code Session::do_send(std::string_view data, Opcode opcode) {
   return ec;
 }
 
+std::error_code Session::do_send_fragment(std::string_view data, Opcode opcode, bool fin) {
+  const auto ec = conn_.send_fragment(opcode, protocol::Connection::as_bytes(data), fin);
+  if (!ec) queue_output();
+  return ec;
+}
+
 std::error_code Session::do_ping(std::string_view payload) {
   const auto ec = conn_.ping(protocol::Connection::as_bytes(payload));
   if (!ec) queue_output();
@@ -409,6 +415,9 @@ const runtime::Session& session(const WebSocket& ws) {
 
 std::error_code WebSocket::send(std::string_view data, Opcode opcode) {
   return session(*this).do_send(data, opcode);
+}
+std::error_code WebSocket::send_fragment(std::string_view data, Opcode opcode, bool fin) {
+  return session(*this).do_send_fragment(data, opcode, fin);
 }
 std::error_code WebSocket::ping(std::string_view payload) {
   return session(*this).do_ping(payload);

@@ -64,6 +64,8 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
   // ----- WebSocket operations (the public WebSocket methods forward here)
   std::error_code do_send(std::string_view data, Opcode opcode);
   std::error_code do_ping(std::string_view payload);
+  std::error_code do_send_fragment(std::string_view data, Opcode opcode, bool fin);
+
   std::error_code do_close(CloseCode code, std::string_view reason);
   void do_terminate(std::string_view why);
   std::size_t buffered() const noexcept { return conn_.output().size(); }

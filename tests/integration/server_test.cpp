@@ -254,3 +254,35 @@ TEST_F(StaticFiles, ServesFilesWithTheirTypeAndNothingOutsideTheRoot) {
 
 }  // namespace
 }  // namespace duplex::test
+
+namespace duplex::test {
+namespace {
+
+TEST(Server, ApplicationChosenFragmentsArriveAsOneMessage) {
+  RunningServer rs({}, [](Server& s) {
+    s.websocket("/stream", {.on_open = [](WebSocket& ws) {
+                  EXPECT_FALSE(ws.send_fragment("Hel", Opcode::text, false));
+                  EXPECT_EQ(ws.send_text("interleaved"), Error::message_in_progress);
+                  EXPECT_FALSE(ws.ping("between"));
+                  EXPECT_FALSE(ws.send_fragment("lo, ", Opcode::continuation, false));
+                  EXPECT_FALSE(ws.send_fragment("stream", Opcode::continuation, true));
+                }});
+  });
+  RawClient raw(rs.port());
+  raw.prepend_pending(raw.upgrade("/stream"));
+  std::vector<DecodedFrame> frames;
+  for (int i = 0; i < 4; ++i) {
+    auto f = raw.read_frame();
+    ASSERT_TRUE(f);
+    frames.push_back(*f);
+  }
+  EXPECT_EQ(frames[0].header.opcode, 1);
+  EXPECT_FALSE(frames[0].header.fin);
+  EXPECT_EQ(frames[1].header.opcode, 9);
+  EXPECT_EQ(frames[2].header.opcode, 0);
+  EXPECT_TRUE(frames[3].header.fin);
+  EXPECT_EQ(frames[0].payload + frames[2].payload + frames[3].payload, "Hello, stream");
+}
+
+}  // namespace
+}  // namespace duplex::test
