@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""The duplex command line as a user meets it: one-line errors and exit codes,
+logging, signals, and a server that runs out of file descriptors.
+
+Usage: cli_test.py DUPLEX_BINARY [TEST_NAME ...]
+"""
+import asyncio
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+import websockets
+
+DUPLEX = None
+TIMEOUT = 20
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(*args, stdin=None, timeout=TIMEOUT):
+    return subprocess.run([DUPLEX, *args], input=stdin, capture_output=True, text=True, timeout=timeout)
+
+
+class Server:
+    """`duplex serve` on an ephemeral port, stopped by PID at the end."""
+
+    def __init__(self, *args, preexec_fn=None):
+        self.proc = subprocess.Popen([DUPLEX, "serve", "--host", "127.0.0.1", "--port", "0", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=preexec_fn)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening on ws://"):
+            self.proc.kill()
+            raise AssertionError(f"no listening line, got {line!r}: {self.proc.stderr.read()}")
+        self.port = int(line.rsplit(":", 1)[1])
+        self.url = f"ws://127.0.0.1:{self.port}/"
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        try:
+            _, err = self.proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        return self.proc.returncode, err
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+
+class BadArguments(unittest.TestCase):
+    def assert_one_line_failure(self, result, *needles):
+        self.assertNotEqual(result.returncode, 0)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, f"expected one line, got: {result.stderr!r}")
+        for n in needles:
+            self.assertIn(n, lines[0])
+
+    def test_out_of_range_port(self):
+        self.assert_one_line_failure(run("serve", "--port", "70000"), "--port")
+
+    def test_unknown_option(self):
+        self.assert_one_line_failure(run("serve", "--bogus"), "--bogus")
+
+    def test_missing_static_directory(self):
+        self.assert_one_line_failure(run("serve", "--static", "/nonexistent/dir"), "--static")
+
+    def test_negative_timeout(self):
+        self.assert_one_line_failure(run("serve", "--idle-timeout", "-1"), "--idle-timeout")
+
+    def test_echo_and_broadcast_exclude_each_other(self):
+        self.assert_one_line_failure(run("serve", "--echo", "--broadcast"), "--broadcast")
+
+    def test_no_subcommand(self):
+        self.assertNotEqual(run().returncode, 0)
+
+    def test_url_with_other_scheme(self):
+        r = run("connect", "http://example.com/")
+        self.assert_one_line_failure(r, "unsupported URL scheme")
+        self.assertEqual(r.returncode, 2)
+
+    def test_url_with_fragment(self):
+        self.assert_one_line_failure(run("connect", "ws://example.com/#x"), "fragment")
+
+    def test_bad_header_argument(self):
+        self.assert_one_line_failure(run("connect", "ws://127.0.0.1:9/", "-H", "no-colon"), "NAME:VALUE")
+
+    def test_help_on_every_subcommand(self):
+        for sub in ("serve", "connect", "bench", "tour"):
+            r = run(sub, "--help")
+            self.assertEqual(r.returncode, 0, sub)
+            self.assertIn("Usage", r.stdout, sub)
+
+
+class ConnectFailures(unittest.TestCase):
+    def test_refused(self):
+        r = run("connect", f"ws://127.0.0.1:{free_port()}/", stdin="")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("Connection refused", r.stderr)
+
+    def test_unresolvable_host(self):
+        r = run("connect", "ws://no-such-host.invalid/", "--connect-timeout", "8", stdin="")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("cannot connect to ws://no-such-host.invalid/", r.stderr)
+
+    def test_port_in_use(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            r = run("serve", "--host", "127.0.0.1", "--port", str(s.getsockname()[1]))
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("Address already in use", r.stderr)
+
+
+class ServeAndConnect(unittest.TestCase):
+    def test_lines_out_messages_in_and_eof_closes(self):
+        with Server() as server:
+            r = run("connect", server.url, stdin="hello\nwörld\r\n\nlast without newline")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, "hello\nwörld\n\nlast without newline\n")
+            self.assertEqual(r.stderr, "")
+            code, _ = server.stop()
+            self.assertEqual(code, 0)
+
+    def test_binary_mode(self):
+        with Server() as server:
+            r = run("connect", "--binary", server.url, stdin="raw bytes")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, "raw bytes\n")
+
+    def test_verbose_logs_connection_events_not_messages(self):
+        with Server("--verbose") as server:
+            r = run("connect", server.url, stdin="".join(f"m{i}\n" for i in range(50)))
+            self.assertEqual(r.returncode, 0)
+            code, err = server.stop()
+            self.assertEqual(code, 0)
+            lines = err.strip().splitlines()
+            self.assertTrue(any("WebSocket open" in l for l in lines), err)
+            self.assertTrue(any("WebSocket closed" in l and " 1000" in l for l in lines), err)
+            self.assertLess(len(lines), 10, "one line per connection event, none per message")
+
+    def test_quiet_by_default(self):
+        with Server() as server:
+            run("connect", server.url, stdin="x\n")
+            code, err = server.stop()
+            self.assertEqual(code, 0)
+            self.assertEqual(err, "")
+
+    def test_sigint_closes_clients_with_1001_and_exits_0(self):
+        async def scenario(server):
+            async with websockets.connect(server.url) as ws:
+                await ws.send("before")
+                self.assertEqual(await ws.recv(), "before")
+                server.proc.send_signal(signal.SIGINT)
+                with self.assertRaises(websockets.ConnectionClosed) as closed:
+                    await asyncio.wait_for(ws.recv(), TIMEOUT)
+                self.assertEqual(closed.exception.code, 1001)
+                self.assertEqual(closed.exception.reason, "server shutting down")
+
+        with Server() as server:
+            asyncio.run(scenario(server))
+            self.assertEqual(server.proc.wait(timeout=TIMEOUT), 0)
+
+
+class OutOfFileDescriptors(unittest.TestCase):
+    def test_emfile_neither_spins_nor_crashes_and_recovers(self):
+        limit = 32
+
+        def low_fd_limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+        with Server("--threads", "1", preexec_fn=low_fd_limit) as server:
+            # More connections than the server has descriptors for: the
+            # kernel completes them, the server's accept() gets EMFILE.
+            socks = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(limit * 2)]
+            time.sleep(0.5)
+            with open(f"/proc/{server.proc.pid}/stat") as f:
+                before = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+            wall0 = time.monotonic()
+            time.sleep(2.0)
+            with open(f"/proc/{server.proc.pid}/stat") as f:
+                after = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+            busy = (after - before) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - wall0)
+            # A server retrying accept() in a loop would be busy ~100% of
+            # the time; pausing between attempts keeps it near idle.
+            self.assertLess(busy, 0.5, f"server busy {busy:.0%} of the time while out of descriptors")
+            self.assertIsNone(server.proc.poll(), "the server must keep running")
+            for s in socks:
+                s.close()
+            # Descriptors are free again: a new client is served.
+            deadline = time.monotonic() + TIMEOUT
+            while True:
+                r = run("connect", server.url, stdin="after emfile\n")
+                if r.returncode == 0 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(r.stdout, "after emfile\n", r.stderr)
+            code, err = server.stop()
+            self.assertEqual(code, 0)
+            self.assertIn("Too many open files", err)
+            self.assertLessEqual(err.count("accept failed"), 5, "the warning is rate-limited")
+
+
+if __name__ == "__main__":
+    DUPLEX = sys.argv.pop(1)
+    unittest.main(verbosity=1)
