@@ -109,7 +109,7 @@ void ClientSession::send_request() {
   step_ = Step::awaiting_response;
   own_settings.handshake_timeout_ms = options_.handshake_timeout.count();
   restart_handshake_timer();
-  loop_.rewatch(fd_, EPOLLIN, this);
+  loop_.rewatch(fd_, socket_events, this);
   queue_output();
 }
 

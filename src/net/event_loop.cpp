@@ -113,6 +113,18 @@ void EventLoop::defer(std::function<void()> fn) {
   deferred_.push_back(std::move(fn));
 }
 
+void EventLoop::cancel_retry(Retry& r) noexcept {
+  if (!r.queued_) return;
+  r.queued_ = false;
+  std::erase(retries_, &r);
+}
+
+void EventLoop::retry_soon(Retry& r) {
+  if (r.queued_) return;
+  r.queued_ = true;
+  retries_.push_back(&r);
+}
+
 void EventLoop::end_iteration() {
   // A flush may mark further objects dirty (a close that queues a reply);
   // index-based so the vector may grow while we walk it.
@@ -122,6 +134,22 @@ void EventLoop::end_iteration() {
     f->flush();
   }
   dirty_.clear();
+  // Retries queued now go to the next iteration: one busy connection gets
+  // one more turn per iteration, not the whole loop.
+  if (!retries_.empty()) {
+    std::vector<Retry*> batch;
+    batch.swap(retries_);
+    for (Retry* r : batch) {
+      r->queued_ = false;
+      r->retry();
+    }
+    for (std::size_t i = 0; i < dirty_.size(); ++i) {
+      Flushable* f = dirty_[i];
+      f->dirty_ = false;
+      f->flush();
+    }
+    dirty_.clear();
+  }
   while (!deferred_.empty()) {
     auto batch = std::move(deferred_);
     deferred_.clear();
@@ -199,7 +227,8 @@ void EventLoop::run_timers() {
 }
 
 int EventLoop::poll_timeout() const noexcept {
-  if (!dirty_.empty() || !deferred_.empty()) return 0;
+  if (!dirty_.empty() || !deferred_.empty() || !retries_.empty()) return 0;
+
   if (timers_.empty()) return -1;
   const std::int64_t wait = timers_.front()->deadline_ - now_;
   if (wait <= 0) return 0;

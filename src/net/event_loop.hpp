@@ -51,6 +51,19 @@ class CallbackTimer final : public Timer {
   std::function<void()> fn_;
 };
 
+// Something to call back at the end of the iteration, before the next epoll
+// wait: a connection that stopped reading with data possibly left in its
+// socket (edge-triggered epoll will not report that data again).
+class Retry {
+ public:
+  virtual void retry() = 0;
+  virtual ~Retry() = default;
+
+ private:
+  friend class EventLoop;
+  bool queued_ = false;
+};
+
 // Something with output to flush at the end of the iteration.
 class Flushable {
  public:
@@ -90,8 +103,14 @@ class EventLoop {
 
   // Queues `f` to be flushed at the end of this iteration (once).
   void mark_dirty(Flushable& f);
-  // Runs `fn` at the end of this iteration, after the flushes: for freeing
-  // objects that handlers later in the same epoll batch may still name.
+  // Calls r.retry() at the end of this iteration (once), after the flushes
+  // and before deferred work; the next epoll wait will not sleep meanwhile.
+  // A retry that asks again is called at the end of the next iteration.
+  void retry_soon(Retry& r);
+  void cancel_retry(Retry& r) noexcept;
+  // Runs `fn` at the end of this iteration, after the flushes and retries:
+  // for freeing objects that handlers later in the same epoll batch (or a
+  // queued retry) may still name.
   void defer(std::function<void()> fn);
 
   // A receive buffer shared by every connection of this loop.
@@ -118,6 +137,8 @@ class EventLoop {
   std::int64_t now_ = 0;
   std::vector<Timer*> timers_;
   std::vector<Flushable*> dirty_;
+  std::vector<Retry*> retries_;
+
   std::vector<std::function<void()>> deferred_;
   std::unique_ptr<std::uint8_t[]> read_buffer_;
 

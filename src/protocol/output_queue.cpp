@@ -28,11 +28,14 @@ using Chunk = OutputQueue::Chunk;
 
 // Size classes by total allocation (header included). Small messages start
 // in a small chunk; a queue that keeps growing moves up to larger ones.
-constexpr std::size_t class_bytes[] = {512, 4096, 16384};
-constexpr std::size_t class_cache_limit[] = {1024, 256, 64};
-constexpr std::uint8_t data_classes = 3;
-constexpr std::uint8_t shared_class = 3;     // header-only node for SharedBytes
-constexpr std::uint8_t dedicated_class = 4;  // one exact-size allocation, not pooled
+constexpr std::size_t class_bytes[] = {512, 2048, 4096, 16384};
+// Up to ~4 MiB cached per thread in all: enough for every connection of a
+// busy iteration to hold a chunk without going back to malloc.
+constexpr std::size_t class_cache_limit[] = {2048, 1024, 256, 64};
+constexpr std::uint8_t data_classes = 4;
+constexpr std::uint8_t shared_class = 4;     // header-only node for SharedBytes
+constexpr std::uint8_t dedicated_class = 5;  // one exact-size allocation, not pooled
+
 constexpr std::size_t shared_cache_limit = 4096;
 
 // One per thread: chunks are only ever taken and returned by the thread that

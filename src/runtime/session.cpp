@@ -30,6 +30,7 @@ Session::Session(net::EventLoop& loop, const SessionSettings& settings, int fd,
 
 Session::~Session() {
   loop_.cancel(*this);
+  loop_.cancel_retry(*this);
   if (fd_ >= 0) {
     loop_.unwatch(fd_);
     ::close(fd_);
@@ -60,21 +61,36 @@ void Session::on_io(std::uint32_t events) {
     on_eof();
     return;
   }
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_socket();
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_socket();
 }
 
 void Session::read_socket() {
-  if (paused_ || fd_ < 0) return;
   const auto buffer = loop_.read_buffer();
-  const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
-  if (n > 0) {
-    last_receive_ = loop_.now();
-    on_bytes(buffer.first(static_cast<std::size_t>(n)));
-  } else if (n == 0) {
-    on_eof();
-  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-    on_socket_error(errno);
+  // Edge-triggered: read until the socket is drained (a short read), but only
+  // a few buffers per turn, so one fast sender cannot starve the loop; what
+  // may be left is read at the end of the iteration.
+  for (int round = 0; round < 4; ++round) {
+    if (paused_ || phase_ == Phase::closed || fd_ < 0) return;
+    const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    if (n > 0) {
+      last_receive_ = loop_.now();
+      on_bytes(buffer.first(static_cast<std::size_t>(n)));
+      // Everything this read produced leaves now, in one send: the bytes are
+      // still in cache, and the output chunk goes straight back to the pool
+      // instead of every connection of the iteration holding one until its end.
+      if (phase_ != Phase::closed && !conn_.output().empty()) flush();
+      if (static_cast<std::size_t>(n) < buffer.size()) return;
+      continue;
+    }
+    if (n == 0) {
+      on_eof();
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) on_socket_error(errno);
+    return;
   }
+  if (!paused_ && phase_ != Phase::closed) loop_.retry_soon(*this);
 }
 
 void Session::on_bytes(std::span<std::uint8_t> bytes) {
@@ -200,10 +216,16 @@ void Session::flush() {
       iov[i].iov_len = parts[i].size();
       total += parts[i].size();
     }
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = count;
-    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n;
+    if (count == 1) {
+      n = ::send(fd_, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } else {
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = count;
+      n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -216,16 +238,10 @@ void Session::flush() {
   if (!q.empty()) {
     // Wait for the kernel to take more.
     if (phase_ == Phase::open) waiting_drain_ = true;
-    if (!want_write_) {
-      want_write_ = true;
-      update_interest();
-    }
+    want_write_ = true;
     return;
   }
-  if (want_write_) {
-    want_write_ = false;
-    update_interest();
-  }
+  want_write_ = false;
   if (closing_transport_) {
     // Everything, our close frame included, is out: half-close and wait for
     // the peer's FIN so it reads all of it (closing with unread input would
@@ -244,40 +260,35 @@ void Session::flush() {
 void Session::finish_after_flush() {
   if (closing_transport_) return;
   closing_transport_ = true;
-  // Input still held back has no reader any more.
+  // Input still held back has no reader any more; read (and discard) until
+  // the peer's FIN, including what waited in the socket while we paused.
   inbox_.release();
   paused_ = false;
-  update_interest();
+  loop_.retry_soon(*this);
   queue_output();
 }
 
 void Session::pause_reading() {
-  if (paused_) return;
   paused_ = true;
-  update_interest();
 }
 
 void Session::resume_reading() {
   paused_ = false;
-  update_interest();
-  if (inbox_.empty()) return;
-  // Process what was held back. Move it out first: processing may hold back
-  // input again, into a fresh inbox.
-  protocol::ByteBuffer pending = std::move(inbox_);
-  feed_frames(pending.span());
-}
-
-void Session::update_interest() {
-  if (fd_ < 0) return;
-  const std::uint32_t events = (paused_ ? 0u : static_cast<std::uint32_t>(EPOLLIN)) |
-                               (want_write_ ? static_cast<std::uint32_t>(EPOLLOUT) : 0u);
-  loop_.rewatch(fd_, events, this);
+  if (!inbox_.empty()) {
+    // Process what was held back. Move it out first: processing may hold
+    // back input again, into a fresh inbox.
+    protocol::ByteBuffer pending = std::move(inbox_);
+    feed_frames(pending.span());
+  }
+  // The socket may hold more that no new edge will announce.
+  if (!paused_ && phase_ != Phase::closed) loop_.retry_soon(*this);
 }
 
 void Session::close_socket() {
   if (phase_ == Phase::closed) return;
   phase_ = Phase::closed;
   loop_.cancel(*this);
+  loop_.cancel_retry(*this);
   if (fd_ >= 0) {
     loop_.unwatch(fd_);
     ::close(fd_);

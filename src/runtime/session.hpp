@@ -16,6 +16,8 @@
 #include <duplex/server.hpp>
 #include <duplex/websocket.hpp>
 
+#include <sys/epoll.h>
+
 #include <any>
 #include <cstdint>
 #include <functional>
@@ -43,8 +45,16 @@ struct SessionSettings {
   std::function<void(LogLevel, std::string_view)> log;
 };
 
-class Session : public WebSocket, public net::IoHandler, public net::Flushable, public net::Timer {
+class Session : public WebSocket,
+                public net::IoHandler,
+                public net::Flushable,
+                public net::Timer,
+                public net::Retry {
  public:
+  // Edge-triggered, everything at once: no epoll_ctl per write or per pause.
+  // EPOLLOUT only fires after a write found the socket buffer full.
+  static constexpr std::uint32_t socket_events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+
   enum class Phase : std::uint8_t {
     handshake,     // opening handshake (or, server side, a plain HTTP request)
     open,          // WebSocket open
@@ -125,6 +135,7 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
   void on_io(std::uint32_t events) override;
   void flush() override;
   void on_timer() override;
+  void retry() override { read_socket(); }
 
   void read_socket();
   void on_bytes(std::span<std::uint8_t> bytes);
@@ -136,7 +147,7 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
   void report_close(CloseCode code, std::string_view reason);
   void pause_reading();
   void resume_reading();
-  void update_interest();
+
   void reschedule_timer();
   void enter(Phase phase);
 
@@ -144,8 +155,8 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
   std::int64_t last_receive_ = 0;
   std::int64_t ping_sent_ = 0;  // when our unanswered ping left, 0 if none
   Phase phase_ = Phase::handshake;
-  bool want_write_ = false;     // EPOLLOUT registered
-  bool paused_ = false;         // EPOLLIN dropped by backpressure
+  bool want_write_ = false;     // output waits for EPOLLOUT
+  bool paused_ = false;         // not reading: backpressure
   bool waiting_drain_ = false;  // output could not all be written
   bool closing_transport_ = false;
   bool opened_ = false;

@@ -18,7 +18,7 @@ class ServerSession final : public runtime::Session {
   ServerSession(ServerLoop& owner, int fd, const net::Address& peer);
 
   // Starts reading the request (and its timeout).
-  void start() { watch(EPOLLIN); }
+  void start() { watch(socket_events); }
 
   // Graceful shutdown: close an open WebSocket with 1001, drop the rest.
   void shut_down();
