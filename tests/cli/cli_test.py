@@ -183,7 +183,13 @@ class ServeAndConnect(unittest.TestCase):
 
 
 class OutOfFileDescriptors(unittest.TestCase):
+    # UBSan checks a pointer's readability through a pipe(), which needs two
+    # free descriptors: in a process out of descriptors it reports valid
+    # objects as broken. The release build runs this test.
+    @unittest.skipIf(os.environ.get("DUPLEX_SANITIZED") == "1",
+                     "the sanitizer runtime itself needs free file descriptors")
     def test_emfile_neither_spins_nor_crashes_and_recovers(self):
+
         limit = 32
 
         def low_fd_limit():
