@@ -8,6 +8,7 @@
 //   client.run();   // until every connection has ended
 #pragma once
 
+#include <duplex/deflate.hpp>
 #include <duplex/websocket.hpp>
 
 #include <chrono>
@@ -35,6 +36,15 @@ struct ClientOptions {
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds ping_interval{0};  // 0: no pings of our own
   std::chrono::milliseconds close_timeout{5'000};
+
+  // wss:// certificate checks: against the system's CA store by default, or
+  // against the CAs in ca_file; the host name of the URL must match.
+  std::string ca_file;
+  // Turns every certificate check off. For tests against self-signed servers
+  // only: anyone on the path can read and change the traffic.
+  bool insecure_skip_verify = false;
+
+  DeflateOptions deflate;  // offer permessage-deflate when enabled
 };
 
 // Why a connection never opened.
@@ -42,6 +52,8 @@ struct ConnectError {
   std::error_code error;  // refused, DNS failure, timeout, rejected handshake, ...
   int http_status = 0;    // the server's status when it rejected the upgrade
   std::string http_body;  // and the body it sent with it
+  std::string detail;     // more about the failure (OpenSSL's reason for a TLS failure)
+
   std::string message() const;
 };
 

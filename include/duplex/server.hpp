@@ -8,6 +8,7 @@
 //   server.run();   // SIGINT/SIGTERM: every connection gets 1001, then run() returns
 #pragma once
 
+#include <duplex/deflate.hpp>
 #include <duplex/protocol/extensions.hpp>
 #include <duplex/protocol/http.hpp>
 #include <duplex/websocket.hpp>
@@ -41,6 +42,8 @@ class Upgrade {
   virtual std::string remote_address() const = 0;
   virtual std::span<const std::string_view> subprotocols() const noexcept = 0;      // offered
   virtual const std::vector<protocol::Extension>& extensions() const noexcept = 0;  // offered
+  // The host name the client asked for in TLS (SNI), or empty.
+  virtual std::string_view server_name() const noexcept = 0;
 
   // Accept, selecting one of the offered subprotocols (or none).
   virtual void accept(std::string_view subprotocol = {}) = 0;
@@ -96,6 +99,11 @@ struct ServerStats {
   std::uint64_t slow_consumers_closed = 0;
 };
 
+struct TlsServerOptions {
+  std::string cert_file;  // PEM certificate chain (leaf first); empty: no TLS
+  std::string key_file;   // PEM private key
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";  // "0.0.0.0" or "::" to listen on every interface
   std::uint16_t port = 9002;       // 0: any free port (see Server::port())
@@ -111,6 +119,9 @@ struct ServerOptions {
   SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::drop_message;
   CloseCode slow_consumer_close_code = CloseCode::try_again_later;  // 1013 (or 1008)
   std::vector<std::string> allowed_origins;  // empty: any Origin; else others get 403
+  TlsServerOptions tls;                      // wss:// when set (TLS 1.2 and 1.3, ALPN http/1.1)
+  DeflateOptions deflate;                    // permessage-deflate when enabled
+
   std::string static_dir;                    // files for GET/HEAD of other paths
   protocol::HttpLimits http_limits;
 

@@ -68,6 +68,8 @@ void Client::post(std::function<void()> fn) {
 
 std::string ConnectError::message() const {
   std::string text = error.message();
+  if (!detail.empty()) text += ": " + detail;
+
   if (http_status != 0) {
     text += ": " + std::to_string(http_status) + " " +
             std::string(protocol::http_reason_phrase(http_status));

@@ -33,6 +33,8 @@ class UpgradeDecision final : public Upgrade {
   const std::vector<protocol::Extension>& extensions() const noexcept override {
     return request_.extensions;
   }
+  std::string_view server_name() const noexcept override { return server_name_; }
+  void set_server_name(std::string_view name) { server_name_ = name; }
 
   void accept(std::string_view subprotocol) override {
     rejected_ = false;
@@ -62,6 +64,8 @@ class UpgradeDecision final : public Upgrade {
  private:
   const protocol::UpgradeRequest& request_;
   const net::Address& peer_;
+  std::string_view server_name_;
+
   bool rejected_ = false;
   int status_ = 0;
   std::string body_;
