@@ -2,6 +2,7 @@
 // keep K messages in flight (send, wait for the echo, send again), for a
 // fixed time after a warm-up; prints throughput and latency percentiles.
 #include "commands.hpp"
+#include "deflate_flags.hpp"
 #include "latency_histogram.hpp"
 
 #include <duplex/client.hpp>
@@ -32,6 +33,9 @@ struct BenchArgs {
   double warmup = 1;
   bool text = false;
   bool json = false;
+  std::string cacert;
+  bool insecure = false;
+  DeflateOptions deflate;
 };
 
 // Everything the handlers touch runs on the client's loop thread.
@@ -84,6 +88,9 @@ int run_bench(const BenchArgs& a) {
   ClientOptions options;
   options.max_message_size = std::max<std::uint64_t>(a.size + 1024, 1 << 20);
   options.max_backpressure = std::max<std::size_t>(a.size * a.in_flight * 2, 1 << 20);
+  options.ca_file = a.cacert;
+  options.insecure_skip_verify = a.insecure;
+  options.deflate = a.deflate;
   for (unsigned i = 0; i < a.connections; ++i) {
     ClientHandlers h{
         .on_open =
@@ -233,6 +240,10 @@ Run add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--text", args->text, "Send text messages (default binary)");
   cmd->add_flag("--json", args->json, "Print the result as one JSON object");
+  cmd->add_option("--cacert", args->cacert, "Trust the CA certificates in this PEM file (wss://)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--insecure", args->insecure, "Do not check the server's certificate (wss://)");
+  add_deflate_flags(cmd, args->deflate);
   return [args] { return run_bench(*args); };
 }
 

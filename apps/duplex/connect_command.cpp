@@ -2,6 +2,7 @@
 // stdin go out as text messages (or stdin chunks as binary ones), messages
 // received are printed one per line; --echo answers every message instead.
 #include "commands.hpp"
+#include "deflate_flags.hpp"
 
 #include <duplex/client.hpp>
 #include <duplex/url.hpp>
@@ -31,6 +32,9 @@ struct ConnectArgs {
   std::size_t fragment_size = 0;
   bool echo = false;
   bool verbose = false;
+  std::string cacert;
+  bool insecure = false;
+  DeflateOptions deflate;
 };
 
 // What the stdin thread hands to the client loop. The thread blocks in
@@ -124,6 +128,9 @@ int run_connect(const ConnectArgs& a) {
   options.origin = a.origin;
   options.max_message_size = a.max_message;
   options.fragment_size = a.fragment_size;
+  options.ca_file = a.cacert;
+  options.insecure_skip_verify = a.insecure;
+  options.deflate = a.deflate;
   options.ping_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(a.ping_interval * 1000));
   options.connect_timeout =
@@ -227,6 +234,11 @@ Run add_connect_command(CLI::App& app) {
                   "Send messages longer than this in frames of this many bytes (0: one frame)");
   cmd->add_flag("--echo", args->echo, "Send every message back unchanged; do not read stdin");
 
+  cmd->add_option("--cacert", args->cacert, "Trust the CA certificates in this PEM file (wss://)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--insecure", args->insecure,
+                "Do not check the server's certificate at all (wss://): for tests only");
+  add_deflate_flags(cmd, args->deflate);
   cmd->add_flag("-v,--verbose", args->verbose, "Report the connection and its close on stderr");
   return [args] { return run_connect(*args); };
 }

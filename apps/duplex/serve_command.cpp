@@ -1,6 +1,7 @@
 // `duplex serve`: the Duplex server as a program: echo or broadcast on every
 // path, optional static files, the timers and limits as options.
 #include "commands.hpp"
+#include "deflate_flags.hpp"
 
 #include <duplex/server.hpp>
 
@@ -26,6 +27,9 @@ struct ServeArgs {
   bool echo = false;
   bool broadcast = false;
   bool verbose = false;
+  std::string tls_cert;
+  std::string tls_key;
+  DeflateOptions deflate;
 };
 
 std::chrono::milliseconds seconds(double s) {
@@ -43,6 +47,8 @@ int run_serve(const ServeArgs& a) {
   options.max_message_size = a.max_message;
   options.fragment_size = a.fragment_size;
   options.allowed_origins = a.origins;
+  options.tls = {a.tls_cert, a.tls_key};
+  options.deflate = a.deflate;
   const bool verbose = a.verbose;
   options.log = [verbose](LogLevel level, std::string_view text) {
     if (level == LogLevel::warning || verbose) {
@@ -70,14 +76,19 @@ int run_serve(const ServeArgs& a) {
     };
   }
   server.websocket("*", std::move(route));
-  if (const auto ec = server.listen()) {
-    std::fprintf(stderr, "duplex: cannot listen on %s:%d: %s\n", a.host.c_str(), a.port,
-                 ec.message().c_str());
+  std::string detail;
+  if (const auto ec = server.listen(&detail)) {
+    if (!detail.empty()) {
+      std::fprintf(stderr, "duplex: %s\n", detail.c_str());
+    } else {
+      std::fprintf(stderr, "duplex: cannot listen on %s:%d: %s\n", a.host.c_str(), a.port,
+                   ec.message().c_str());
+    }
     return 1;
   }
   const bool v6 = a.host.find(':') != std::string::npos;
-  std::printf("listening on ws://%s%s%s:%u\n", v6 ? "[" : "", a.host.c_str(), v6 ? "]" : "",
-              static_cast<unsigned>(server.port()));
+  std::printf("listening on %s://%s%s%s:%u\n", a.tls_cert.empty() ? "ws" : "wss", v6 ? "[" : "",
+              a.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   if (const auto ec = server.run()) {
     std::fprintf(stderr, "duplex: %s\n", ec.message().c_str());
@@ -122,6 +133,14 @@ Run add_serve_command(CLI::App& app) {
       cmd->add_flag("--echo", args->echo, "Send every message back to its sender (default)");
   cmd->add_flag("--broadcast", args->broadcast, "Send every message to every connected client")
       ->excludes(echo);
+  auto* cert =
+      cmd->add_option("--tls-cert", args->tls_cert, "Serve wss:// with this PEM certificate chain")
+          ->check(CLI::ExistingFile);
+  auto* key = cmd->add_option("--tls-key", args->tls_key, "The certificate's PEM private key")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  add_deflate_flags(cmd, args->deflate);
   cmd->add_flag("-v,--verbose", args->verbose, "Log one line per connection event");
   return [args] { return run_serve(*args); };
 }

@@ -55,13 +55,15 @@ enum class Error {
   unexpected_extension,      // server accepted an extension we did not offer
 
   // Connecting (client side) and timers.
-  invalid_url = 300,   // not a ws:// or wss:// URI
-  unsupported_scheme,  // a scheme other than ws or wss
-  url_has_fragment,    // RFC 6455 3: fragments are not allowed
-  tls_not_supported,   // wss:// in a build without TLS support
-  connect_timeout,     // TCP connect did not complete in time
-  handshake_timeout,   // opening handshake did not complete in time
-  connection_lost,     // the peer closed TCP before the handshake ended
+  invalid_url = 300,     // not a ws:// or wss:// URI
+  unsupported_scheme,    // a scheme other than ws or wss
+  url_has_fragment,      // RFC 6455 3: fragments are not allowed
+  tls_not_supported,     // wss:// in a build without TLS support
+  connect_timeout,       // TCP connect did not complete in time
+  handshake_timeout,     // opening handshake did not complete in time
+  connection_lost,       // the peer closed TCP before the handshake ended
+  tls_handshake_failed,  // TLS handshake failed (certificate not trusted, wrong name, ...)
+  tls_configuration,     // certificate, key or CA file cannot be used
 };
 
 const std::error_category& error_category() noexcept;

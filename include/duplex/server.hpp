@@ -122,7 +122,7 @@ struct ServerOptions {
   TlsServerOptions tls;                      // wss:// when set (TLS 1.2 and 1.3, ALPN http/1.1)
   DeflateOptions deflate;                    // permessage-deflate when enabled
 
-  std::string static_dir;                    // files for GET/HEAD of other paths
+  std::string static_dir;  // files for GET/HEAD of other paths
   protocol::HttpLimits http_limits;
 
   std::chrono::milliseconds handshake_timeout{10'000};  // request must complete in time
@@ -149,8 +149,10 @@ class Server {
   // GET/HEAD handler for a path; HEAD gets the same headers without the body.
   Server& http(std::string path, HttpHandler handler);
 
-  // Binds the listening sockets. Called by run() if not called before.
-  std::error_code listen();
+  // Binds the listening sockets (and loads the TLS certificate). Called by
+  // run() if not called before. `detail` gets more about a failure (which
+  // file OpenSSL could not use, and why).
+  std::error_code listen(std::string* detail = nullptr);
   // The bound port (useful with port 0), after listen().
   std::uint16_t port() const noexcept;
   // Serves until stop() or a signal; returns after the graceful shutdown.

@@ -32,6 +32,13 @@ void Client::Impl::session_closed(client::ClientSession& session) {
   if (count == 0) loop.stop();
 }
 
+std::shared_ptr<net::TlsContext> Client::Impl::tls_context(const std::string& ca_file, bool verify,
+                                                           std::string& error) {
+  auto& slot = tls_contexts[{ca_file, verify}];
+  if (!slot) slot = net::TlsContext::client(ca_file, verify, error);
+  return slot;
+}
+
 Client::Client() : impl_(std::make_unique<Impl>()) {}
 Client::~Client() = default;
 
@@ -39,7 +46,6 @@ std::error_code Client::connect(std::string_view url, ClientOptions options,
                                 ClientHandlers handlers) {
   WebSocketUrl parsed;
   if (const auto ec = parse_websocket_url(url, parsed)) return ec;
-  if (parsed.secure) return Error::tls_not_supported;
   auto* session =
       new client::ClientSession(*impl_, std::move(parsed), std::move(options), std::move(handlers));
   session->next = impl_->head;

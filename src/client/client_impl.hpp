@@ -2,12 +2,16 @@
 #pragma once
 
 #include "../net/event_loop.hpp"
+#include "../net/tls.hpp"
 
 #include <duplex/client.hpp>
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <utility>
 
 namespace duplex::client {
 
@@ -34,11 +38,16 @@ struct Client::Impl {
   ~Impl();
 
   void session_closed(client::ClientSession& session);
+  // One TLS context per (CA file, verification) pair, made on first use:
+  // loading the system's CA store is too slow to repeat per connection.
+  std::shared_ptr<net::TlsContext> tls_context(const std::string& ca_file, bool verify,
+                                               std::string& error);
 
   net::EventLoop loop;
   std::shared_ptr<client::LoopMailbox> mailbox;
   client::ClientSession* head = nullptr;
   std::size_t count = 0;
+  std::map<std::pair<std::string, bool>, std::shared_ptr<net::TlsContext>> tls_contexts;
 };
 
 }  // namespace duplex

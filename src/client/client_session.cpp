@@ -48,6 +48,14 @@ ClientSession::ClientSession(Client::Impl& owner, WebSocketUrl url, ClientOption
 
 void ClientSession::start() {
   restart_handshake_timer();
+  if (url_.secure) {
+    std::string why;
+    tls_context_ = owner_.tls_context(options_.ca_file, !options_.insecure_skip_verify, why);
+    if (!tls_context_) {
+      fail(Error::tls_configuration, 0, {}, why);
+      return;
+    }
+  }
   net::Address address;
   if (net::parse_numeric_address(url_.host, url_.port, address)) {
     resolved(address, {});
@@ -88,7 +96,21 @@ void ClientSession::on_handshake_writable() {
     fail(ec);
     return;
   }
+  if (tls_context_) {
+    // TLS first; the upgrade request follows once it is up (on_tls_ready).
+    step_ = Step::awaiting_response;
+    own_settings.handshake_timeout_ms = options_.handshake_timeout.count();
+    restart_handshake_timer();
+    loop_.rewatch(fd_, socket_events, this);
+    start_tls(std::make_unique<net::TlsStream>(tls_context_, url_.host));
+    begin_tls_handshake();
+    return;
+  }
   send_request();
+}
+
+void ClientSession::on_tls_failed(const net::TlsStream& tls) {
+  fail(Error::tls_handshake_failed, 0, {}, tls.error());
 }
 
 void ClientSession::send_request() {
@@ -106,10 +128,12 @@ void ClientSession::send_request() {
     return;
   }
   conn_.output().append(request);
-  step_ = Step::awaiting_response;
-  own_settings.handshake_timeout_ms = options_.handshake_timeout.count();
-  restart_handshake_timer();
-  loop_.rewatch(fd_, socket_events, this);
+  if (!tls_context_) {
+    step_ = Step::awaiting_response;
+    own_settings.handshake_timeout_ms = options_.handshake_timeout.count();
+    restart_handshake_timer();
+    loop_.rewatch(fd_, socket_events, this);
+  }
   queue_output();
 }
 
@@ -172,8 +196,8 @@ void ClientSession::on_handshake_timeout() {
            : Error::connect_timeout);
 }
 
-void ClientSession::fail(std::error_code ec, int status, std::string body) {
-  ConnectError error{ec, status, std::move(body)};
+void ClientSession::fail(std::error_code ec, int status, std::string body, std::string detail) {
+  ConnectError error{ec, status, std::move(body), std::move(detail)};
   close_socket();
   if (handlers_.on_error) handlers_.on_error(error);
 }

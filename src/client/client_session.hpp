@@ -33,10 +33,12 @@ class ClientSession final : private OwnSettings, public runtime::Session {
   void on_handshake_timeout() override;
   void on_handshake_writable() override;
   void on_closed() override;
+  void on_tls_ready() override { send_request(); }
+  void on_tls_failed(const net::TlsStream& tls) override;
 
   void resolved(const net::Address& address, std::error_code ec);
   void send_request();
-  void fail(std::error_code ec, int status = 0, std::string body = {});
+  void fail(std::error_code ec, int status = 0, std::string body = {}, std::string detail = {});
   void finish_rejection();
 
   Client::Impl& owner_;
@@ -50,6 +52,7 @@ class ClientSession final : private OwnSettings, public runtime::Session {
   std::size_t rejection_body_start_ = 0;
   std::size_t rejection_body_length_ = 0;  // from Content-Length; SIZE_MAX: until EOF
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  std::shared_ptr<net::TlsContext> tls_context_;
 };
 
 }  // namespace duplex::client

@@ -115,6 +115,11 @@ class EventLoop {
 
   // A receive buffer shared by every connection of this loop.
   std::span<std::uint8_t> read_buffer() noexcept { return {read_buffer_.get(), read_buffer_size}; }
+  // A second one for decrypted TLS input (made on first use).
+  std::span<std::uint8_t> plain_buffer() {
+    if (!plain_buffer_) plain_buffer_.reset(new std::uint8_t[read_buffer_size]);
+    return {plain_buffer_.get(), read_buffer_size};
+  }
   static constexpr std::size_t read_buffer_size = 256 * 1024;
 
   bool stopping() const noexcept { return stop_.load(std::memory_order_relaxed); }
@@ -141,6 +146,8 @@ class EventLoop {
 
   std::vector<std::function<void()>> deferred_;
   std::unique_ptr<std::uint8_t[]> read_buffer_;
+  std::unique_ptr<std::uint8_t[]> plain_buffer_;
+
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

@@ -57,6 +57,8 @@ class DuplexCategory final : public std::error_category {
       case Error::connect_timeout: return "timed out connecting";
       case Error::handshake_timeout: return "timed out waiting for the opening handshake";
       case Error::connection_lost: return "connection closed during the opening handshake";
+      case Error::tls_handshake_failed: return "TLS handshake failed";
+      case Error::tls_configuration: return "TLS configuration error";
     }
     return "unknown duplex error";
   }

@@ -53,6 +53,28 @@ int parse_version(std::string_view v) noexcept {
   return v[7] - '0';
 }
 
+// While a head is incomplete: can the bytes so far still begin a valid
+// request line? A TLS ClientHello (first byte 0x16) or other binary is
+// refused at once instead of waiting for a blank line that never comes.
+bool plausible_request_start(std::string_view in) noexcept {
+  std::size_t i = 0;
+  for (; i < in.size() && in[i] != ' '; ++i) {
+    if (!tchar[static_cast<unsigned char>(in[i])]) return false;
+  }
+  for (; i < in.size() && in[i] != '\r' && in[i] != '\n'; ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    if (c < 0x20 || c >= 0x7F) return false;
+  }
+  return true;
+}
+
+// Likewise for a status line: it must start with "HTTP/".
+bool plausible_response_start(std::string_view in) noexcept {
+  const std::string_view prefix = "HTTP/";
+  const std::size_t n = std::min(in.size(), prefix.size());
+  return in.substr(0, n) == prefix.substr(0, n);
+}
+
 // Finds the end of the head ("\r\n\r\n") within the limit.
 std::error_code find_head_end(std::string_view in, const HttpLimits& limits, std::size_t& size) {
   const std::size_t window = std::min(in.size(), limits.max_head_bytes);
@@ -135,7 +157,10 @@ bool HttpHeaders::has_token(std::string_view name, std::string_view token) const
 std::error_code parse_request_head(std::string_view in, const HttpLimits& limits,
                                    HttpRequestHead& out) {
   std::size_t head_size = 0;
-  if (auto ec = find_head_end(in, limits, head_size)) return ec;
+  if (auto ec = find_head_end(in, limits, head_size)) {
+    if (ec == Error::http_incomplete && !plausible_request_start(in)) return Error::http_malformed;
+    return ec;
+  }
   const std::string_view head = in.substr(0, head_size - 2);  // keep the last field's CRLF
 
   const std::size_t eol = head.find("\r\n");
@@ -162,7 +187,11 @@ std::error_code parse_request_head(std::string_view in, const HttpLimits& limits
 std::error_code parse_response_head(std::string_view in, const HttpLimits& limits,
                                     HttpResponseHead& out) {
   std::size_t head_size = 0;
-  if (auto ec = find_head_end(in, limits, head_size)) return ec;
+  if (auto ec = find_head_end(in, limits, head_size)) {
+    if (ec == Error::http_incomplete && !plausible_response_start(in)) return Error::http_malformed;
+    return ec;
+  }
+
   const std::string_view head = in.substr(0, head_size - 2);
 
   const std::size_t eol = head.find("\r\n");

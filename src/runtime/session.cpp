@@ -74,11 +74,15 @@ void Session::read_socket() {
     const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
     if (n > 0) {
       last_receive_ = loop_.now();
-      on_bytes(buffer.first(static_cast<std::size_t>(n)));
+      if (tls_) {
+        on_ciphertext(buffer.first(static_cast<std::size_t>(n)));
+      } else {
+        on_bytes(buffer.first(static_cast<std::size_t>(n)));
+      }
       // Everything this read produced leaves now, in one send: the bytes are
       // still in cache, and the output chunk goes straight back to the pool
       // instead of every connection of the iteration holding one until its end.
-      if (phase_ != Phase::closed && !conn_.output().empty()) flush();
+      if (phase_ != Phase::closed && (!conn_.output().empty() || !cipher_out_.empty())) flush();
       if (static_cast<std::size_t>(n) < buffer.size()) return;
       continue;
     }
@@ -91,6 +95,61 @@ void Session::read_socket() {
     return;
   }
   if (!paused_ && phase_ != Phase::closed) loop_.retry_soon(*this);
+}
+
+void Session::begin_tls_handshake() {
+  tls_->feed({});
+  if (tls_->handshake(cipher_out_) == net::TlsStream::Status::failed) {
+    on_tls_failed(*tls_);
+    return;
+  }
+  queue_output();
+}
+
+void Session::on_ciphertext(std::span<std::uint8_t> bytes) {
+  tls_->feed(bytes);
+  if (!tls_->handshake_done()) {
+    const auto status = tls_->handshake(cipher_out_);
+    if (status == net::TlsStream::Status::failed) {
+      on_tls_failed(*tls_);
+      return;
+    }
+    if (!cipher_out_.empty()) queue_output();
+    if (!tls_->handshake_done()) return;
+    on_tls_ready();
+    if (phase_ == Phase::closed) return;
+  }
+  // Decrypt everything that came; records still incomplete wait in OpenSSL.
+  const auto plain = loop_.plain_buffer();
+  while (phase_ != Phase::closed) {
+    net::TlsStream::Status status;
+    const std::size_t n = tls_->read(plain, status, cipher_out_);
+    if (n > 0) {
+      on_bytes(plain.first(n));
+      continue;
+    }
+    if (status == net::TlsStream::Status::closed) {
+      on_eof();  // close_notify: the peer will send nothing more
+    } else if (status == net::TlsStream::Status::failed) {
+      log(LogLevel::info, "TLS error with " + peer_.to_string() + ": " + tls_->error());
+      if (phase_ == Phase::handshake) {
+        on_handshake_eof();
+      } else {
+        report_close(CloseCode::abnormal, "TLS error: " + tls_->error());
+        close_socket();
+      }
+    }
+    break;
+  }
+  if (!cipher_out_.empty()) queue_output();
+}
+
+void Session::reply_in_clear_and_close(std::string_view bytes) {
+  tls_.reset();
+  cipher_out_.clear();
+  conn_.output().clear();
+  conn_.output().append(bytes);
+  finish_after_flush();
 }
 
 void Session::on_bytes(std::span<std::uint8_t> bytes) {
@@ -140,6 +199,11 @@ void Session::open_websocket(const EventHandlers& handlers, std::span<std::uint8
 }
 
 void Session::feed_frames(std::span<std::uint8_t> in) {
+  if (paused_) {
+    // More decrypted input while we hold back (TLS decrypts all it got).
+    inbox_.append(in);
+    return;
+  }
   while (true) {
     const protocol::Event e = conn_.receive(in);
     if (!e) break;
@@ -148,7 +212,7 @@ void Session::feed_frames(std::span<std::uint8_t> in) {
     // Backpressure: a peer that keeps sending but does not read what we
     // answer must not grow our memory. Stop reading until the output drains,
     // keeping what was already read for later.
-    if (conn_.output().size() > settings_.max_backpressure &&
+    if (buffered() > settings_.max_backpressure &&
         conn_.state() == protocol::ConnectionState::open) {
       inbox_.append(in);
       pause_reading();
@@ -203,9 +267,7 @@ void Session::report_close(CloseCode code, std::string_view reason) {
 
 // --------------------------------------------------------------- writing
 
-void Session::flush() {
-  if (fd_ < 0 || phase_ == Phase::closed) return;
-  protocol::OutputQueue& q = conn_.output();
+bool Session::send_queue(protocol::OutputQueue& q) {
   while (!q.empty()) {
     std::span<const std::uint8_t> parts[max_iov];
     const std::size_t count = q.gather(parts);
@@ -225,24 +287,53 @@ void Session::flush() {
       msg.msg_iovlen = count;
       n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     }
-
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
       on_socket_error(errno);
-      return;
+      return false;
     }
     q.consume(static_cast<std::size_t>(n));
-    if (static_cast<std::size_t>(n) < total) break;  // the socket buffer is full
+    if (static_cast<std::size_t>(n) < total) return false;  // the socket buffer is full
   }
-  if (!q.empty()) {
-    // Wait for the kernel to take more.
+  return true;
+}
+
+void Session::flush() {
+  if (fd_ < 0 || phase_ == Phase::closed) return;
+  bool sent;
+  if (tls_) {
+    // Plaintext waits until the handshake is done; then it is encrypted
+    // into records, which go out with whatever the handshake produced.
+    if (tls_->handshake_done() && !conn_.output().empty() &&
+        tls_->write(conn_.output(), cipher_out_) == net::TlsStream::Status::failed) {
+      log(LogLevel::info, "TLS error with " + peer_.to_string() + ": " + tls_->error());
+      report_close(CloseCode::abnormal, "TLS error: " + tls_->error());
+      close_socket();
+      return;
+    }
+    sent = send_queue(cipher_out_) && conn_.output().empty();
+  } else {
+    sent = send_queue(conn_.output());
+  }
+  if (phase_ == Phase::closed) return;
+  if (!sent) {
+    // Wait for the kernel to take more (the next EPOLLOUT edge).
     if (phase_ == Phase::open) waiting_drain_ = true;
     want_write_ = true;
     return;
   }
   want_write_ = false;
   if (closing_transport_) {
+    if (tls_ && !tls_shutdown_sent_ && tls_->handshake_done()) {
+      // close_notify first, so the peer knows the stream was not cut.
+      tls_shutdown_sent_ = true;
+      tls_->shutdown(cipher_out_);
+      if (!send_queue(cipher_out_)) {
+        if (phase_ != Phase::closed) want_write_ = true;
+        return;
+      }
+    }
     // Everything, our close frame included, is out: half-close and wait for
     // the peer's FIN so it reads all of it (closing with unread input would
     // send a reset that can destroy our last bytes in flight).
@@ -295,7 +386,9 @@ void Session::close_socket() {
     fd_ = -1;
   }
   conn_.output().clear();
+  cipher_out_.clear();
   inbox_.release();
+  tls_.reset();
   on_closed();
 }
 

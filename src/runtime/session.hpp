@@ -11,6 +11,7 @@
 
 #include "../net/event_loop.hpp"
 #include "../net/socket.hpp"
+#include "../net/tls.hpp"
 
 #include <duplex/protocol/connection.hpp>
 #include <duplex/server.hpp>
@@ -78,7 +79,8 @@ class Session : public WebSocket,
 
   std::error_code do_close(CloseCode code, std::string_view reason);
   void do_terminate(std::string_view why);
-  std::size_t buffered() const noexcept { return conn_.output().size(); }
+  // Queued and not yet taken by the kernel (ciphertext included).
+  std::size_t buffered() const noexcept { return conn_.output().size() + cipher_out_.size(); }
   bool open() const noexcept { return phase_ == Phase::open; }
 
   // Publish/subscribe, where the owner supports it (the server does).
@@ -104,6 +106,18 @@ class Session : public WebSocket,
   virtual void on_handshake_writable() {}
   // The socket is closed; the owner unlinks and (later) deletes the session.
   virtual void on_closed() = 0;
+  // TLS: the handshake finished (the HTTP exchange starts), or failed.
+  virtual void on_tls_ready() {}
+  virtual void on_tls_failed(const net::TlsStream& tls) = 0;
+
+  // Puts TLS under this session: from now on the socket carries ciphertext.
+  void start_tls(std::unique_ptr<net::TlsStream> tls) { tls_ = std::move(tls); }
+  // Client side: sends the first handshake message.
+  void begin_tls_handshake();
+  net::TlsStream* tls() noexcept { return tls_.get(); }
+  // Writes raw bytes past TLS (a plain-HTTP answer to a plain-HTTP request
+  // that reached a TLS port), then closes.
+  void reply_in_clear_and_close(std::string_view bytes);
 
   // Switches to the open WebSocket: calls on_open, then processes `leftover`
   // (frame bytes that arrived with the handshake).
@@ -126,6 +140,8 @@ class Session : public WebSocket,
   net::EventLoop& loop_;
   const SessionSettings& settings_;
   protocol::Connection conn_;
+  std::unique_ptr<net::TlsStream> tls_;
+  protocol::OutputQueue cipher_out_;  // TLS records waiting for the socket
   protocol::ByteBuffer inbox_;  // a partial handshake head, or input held back by backpressure
   net::Address peer_;
   int fd_;
@@ -138,6 +154,9 @@ class Session : public WebSocket,
   void retry() override { read_socket(); }
 
   void read_socket();
+  void on_ciphertext(std::span<std::uint8_t> bytes);
+  // Sends what `q` holds; true when all of it went out.
+  bool send_queue(protocol::OutputQueue& q);
   void on_bytes(std::span<std::uint8_t> bytes);
   void on_eof();
   void on_socket_error(int error);
@@ -161,6 +180,7 @@ class Session : public WebSocket,
   bool closing_transport_ = false;
   bool opened_ = false;
   bool close_reported_ = false;
+  bool tls_shutdown_sent_ = false;
 };
 
 }  // namespace duplex::runtime

@@ -124,9 +124,18 @@ std::uint16_t Server::port() const noexcept {
   return impl_->bound_port;
 }
 
-std::error_code Server::listen() {
+std::error_code Server::listen(std::string* detail) {
   if (impl_->listening) return {};
   const ServerOptions& o = impl_->options;
+  if (!o.tls.cert_file.empty() || !o.tls.key_file.empty()) {
+    std::string why;
+    impl_->tls = net::TlsContext::server(o.tls.cert_file, o.tls.key_file, why);
+    if (!impl_->tls) {
+      if (detail) *detail = why;
+      impl_->log(LogLevel::info, why);
+      return Error::tls_configuration;
+    }
+  }
   if (!o.static_dir.empty() && impl_->static_root.empty()) {
     return std::make_error_code(std::errc::no_such_file_or_directory);
   }

@@ -2,6 +2,7 @@
 // every session reads.
 #pragma once
 
+#include "../net/tls.hpp"
 #include "../runtime/session.hpp"
 
 #include <duplex/server.hpp>
@@ -38,7 +39,8 @@ struct Server::Impl {
 
   ServerOptions options;
   runtime::SessionSettings settings;
-  std::string static_root;  // real path of options.static_dir, or empty
+  std::string static_root;               // real path of options.static_dir, or empty
+  std::shared_ptr<net::TlsContext> tls;  // set when serving wss://
   std::unordered_map<std::string, std::unique_ptr<server::Route>> routes;
   std::unordered_map<std::string, HttpHandler> http_routes;
   std::mutex loops_mutex;  // stop() may run on any thread while run() tears down

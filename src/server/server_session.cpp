@@ -76,6 +76,23 @@ bool ServerSession::deliver(SharedFrame& frame) {
   return true;
 }
 
+void ServerSession::start() {
+  if (const auto& ctx = owner_.server().tls) start_tls(std::make_unique<net::TlsStream>(ctx));
+  watch(socket_events);
+}
+
+void ServerSession::on_tls_failed(const net::TlsStream& stream) {
+  log(LogLevel::info, "TLS handshake with " + peer_.to_string() + " failed: " + stream.error());
+  if (stream.plain_http_request()) {
+    // Say so in the protocol the client speaks, rather than leaving it to
+    // guess from a dropped connection.
+    reply_in_clear_and_close(
+        protocol::build_http_response(400, "this port speaks TLS: use https:// or wss://\n"));
+    return;
+  }
+  close_socket();
+}
+
 void ServerSession::on_handshake_timeout() {
   log(LogLevel::info, "dropping " + peer_.to_string() + ": no complete request in time");
   close_socket();
@@ -158,6 +175,7 @@ void ServerSession::upgrade(protocol::HttpRequestHead& head, std::span<std::uint
   }
 
   UpgradeDecision decision(request, peer_);
+  if (tls()) decision.set_server_name(tls()->server_name());
   std::string response;
   try {
     if (route->route.on_upgrade) route->route.on_upgrade(decision);

@@ -18,7 +18,7 @@ class ServerSession final : public runtime::Session {
   ServerSession(ServerLoop& owner, int fd, const net::Address& peer);
 
   // Starts reading the request (and its timeout).
-  void start() { watch(socket_events); }
+  void start();
 
   // Graceful shutdown: close an open WebSocket with 1001, drop the rest.
   void shut_down();
@@ -39,6 +39,7 @@ class ServerSession final : public runtime::Session {
   void on_handshake_eof() override { close_socket(); }
   void on_handshake_timeout() override;
   void on_closed() override;
+  void on_tls_failed(const net::TlsStream& tls) override;
 
   void handle_request(protocol::HttpRequestHead& head, std::span<std::uint8_t> leftover);
   void upgrade(protocol::HttpRequestHead& head, std::span<std::uint8_t> leftover);

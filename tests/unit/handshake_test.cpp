@@ -496,3 +496,29 @@ TEST(Extensions, GrammarCornerCases) {
 
 }  // namespace
 }  // namespace duplex::test
+
+namespace duplex::test {
+namespace {
+
+TEST(HttpParsing, BinaryInsteadOfARequestIsRefusedAtOnce) {
+  // The first bytes of a TLS ClientHello, sent to a plain-HTTP port.
+  const std::string hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+  protocol::HttpRequestHead head;
+  EXPECT_EQ(protocol::parse_request_head(hello, {}, head), Error::http_malformed);
+  EXPECT_EQ(protocol::parse_request_head("GET /\x01", {}, head), Error::http_malformed);
+  // A plausible beginning is still just incomplete.
+  EXPECT_EQ(protocol::parse_request_head("GET /chat HT", {}, head), Error::http_incomplete);
+  EXPECT_EQ(protocol::parse_request_head("GE", {}, head), Error::http_incomplete);
+}
+
+TEST(HttpParsing, SomethingOtherThanAStatusLineIsRefusedAtOnce) {
+  // A TLS alert, as a TLS server answers a plain request.
+  const std::string alert("\x15\x03\x03\x00\x02\x02\x46", 7);
+  protocol::HttpResponseHead head;
+  EXPECT_EQ(protocol::parse_response_head(alert, {}, head), Error::http_malformed);
+  EXPECT_EQ(protocol::parse_response_head("HTT", {}, head), Error::http_incomplete);
+  EXPECT_EQ(protocol::parse_response_head("HTTP/1.1 10", {}, head), Error::http_incomplete);
+}
+
+}  // namespace
+}  // namespace duplex::test
