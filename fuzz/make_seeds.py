@@ -78,6 +78,18 @@ for role, mask in (("connection_server", MASK), ("connection_client", None)):
     write(role, "many", split + b"".join(frame(op, p, mask=mask) for op, p in
                                          [(1, "a"), (2, "bb"), (10, "pong"), (1, "\u00e9t\u00e9"), (8, "")]))
 
+def raw_deflate(data, wbits=15):
+    import zlib
+    c = zlib.compressobj(6, zlib.DEFLATED, -wbits)
+    return (c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+
+# inflate: 2 option bytes (context/window, limit/piece), then a compressed message.
+write("inflate", "hello", bytes([0, 5]) + raw_deflate(b"Hello, Hello, Hello, WebSocket"))
+write("inflate", "zeros", bytes([3, 200]) + raw_deflate(bytes(100000)))
+write("inflate", "text_w9", bytes([0, 17]) + raw_deflate(b"the quick brown fox " * 50, 9))
+write("inflate", "garbage", bytes([1, 1]) + bytes(range(7, 71)))
+
 write("utf8", "ascii", b"\x05Hello, world")
 write("utf8", "mixed", b"\x03\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5 \xf0\x9f\x98\x80")
 write("utf8", "surrogate", b"\x01a\xed\xa0\x80")

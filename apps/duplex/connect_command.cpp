@@ -155,9 +155,11 @@ int run_connect(const ConnectArgs& a) {
           [session, verbose, url_text = a.url](WebSocket& ws) {
             session->ws = &ws;
             if (verbose) {
-              std::fprintf(stderr, "duplex: connected to %s%s%s\n", url_text.c_str(),
+              std::fprintf(stderr, "duplex: connected to %s%s%s%s%s\n", url_text.c_str(),
                            ws.subprotocol().empty() ? "" : " subprotocol=",
-                           std::string(ws.subprotocol()).c_str());
+                           std::string(ws.subprotocol()).c_str(),
+                           ws.extensions().empty() ? "" : " extensions=",
+                           std::string(ws.extensions()).c_str());
             }
             for (const auto& [data, binary] : session->pending)
               ws.send(data, binary ? Opcode::binary : Opcode::text);

@@ -64,6 +64,7 @@ class WebSocket {
 
   std::string_view path() const noexcept;         // request path (server side) or URL path
   std::string_view subprotocol() const noexcept;  // negotiated, or empty
+  std::string_view extensions() const noexcept;   // agreed Sec-WebSocket-Extensions, or empty
   std::string remote_address() const;             // "127.0.0.1:54321", "[::1]:54321"
 
   // Whatever the application attaches (e.g. in the upgrade hook).

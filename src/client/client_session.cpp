@@ -116,11 +116,14 @@ void ClientSession::on_tls_failed(const net::TlsStream& tls) {
 void ClientSession::send_request() {
   std::vector<protocol::HttpHeader> headers;
   for (const auto& [name, value] : options_.headers) headers.push_back({name, value});
+  std::vector<protocol::Extension> offers;
+  if (options_.deflate.enabled) offers.push_back(protocol::deflate_offer(options_.deflate));
   std::string request;
   try {
     request = handshake_.start({.host = url_.host_header(),
                                 .target = url_.target,
                                 .subprotocols = options_.subprotocols,
+                                .extensions = offers,
                                 .origin = options_.origin,
                                 .headers = headers});
   } catch (const std::invalid_argument&) {
@@ -169,6 +172,19 @@ void ClientSession::on_handshake_input(std::span<std::uint8_t> bytes) {
     return;
   }
   subprotocol_ = result.subprotocol;
+  for (const protocol::Extension& accepted : result.extensions) {
+    // Only what we offered gets here (the handshake checked the names).
+    protocol::DeflateParams agreed;
+    std::string why;
+    if (const auto bad =
+            protocol::accept_deflate_response(accepted, options_.deflate, agreed, &why)) {
+      fail(bad, 0, {}, protocol::format_extension(accepted) + ": " + why);
+      return;
+    }
+    enable_deflate(
+        std::make_unique<protocol::DeflateCodec>(protocol::Role::client, agreed, options_.deflate));
+    extensions_ = protocol::format_extension(accepted);
+  }
   // Whatever followed the response in the same read is frame data. Move it
   // out of the inbox, which backpressure may need again.
   protocol::ByteBuffer rest = std::move(inbox_);

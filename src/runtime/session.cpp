@@ -544,6 +544,9 @@ std::string_view WebSocket::path() const noexcept {
 std::string_view WebSocket::subprotocol() const noexcept {
   return session(*this).subprotocol_;
 }
+std::string_view WebSocket::extensions() const noexcept {
+  return session(*this).extensions_;
+}
 std::string WebSocket::remote_address() const {
   return session(*this).peer().to_string();
 }

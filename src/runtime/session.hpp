@@ -14,6 +14,7 @@
 #include "../net/tls.hpp"
 
 #include <duplex/protocol/connection.hpp>
+#include <duplex/protocol/deflate.hpp>
 #include <duplex/server.hpp>
 #include <duplex/websocket.hpp>
 
@@ -95,6 +96,7 @@ class Session : public WebSocket,
 
   std::string path_;
   std::string subprotocol_;
+  std::string extensions_;
   std::any user_data_;
 
  protected:
@@ -109,6 +111,13 @@ class Session : public WebSocket,
   // TLS: the handshake finished (the HTTP exchange starts), or failed.
   virtual void on_tls_ready() {}
   virtual void on_tls_failed(const net::TlsStream& tls) = 0;
+
+  // permessage-deflate was agreed: messages go through this codec.
+  void enable_deflate(std::unique_ptr<protocol::DeflateCodec> codec) {
+    deflate_ = std::move(codec);
+    conn_.set_transform(deflate_.get());
+  }
+  protocol::DeflateCodec* deflate() noexcept { return deflate_.get(); }
 
   // Puts TLS under this session: from now on the socket carries ciphertext.
   void start_tls(std::unique_ptr<net::TlsStream> tls) { tls_ = std::move(tls); }
@@ -141,6 +150,7 @@ class Session : public WebSocket,
   const SessionSettings& settings_;
   protocol::Connection conn_;
   std::unique_ptr<net::TlsStream> tls_;
+  std::unique_ptr<protocol::DeflateCodec> deflate_;
   protocol::OutputQueue cipher_out_;  // TLS records waiting for the socket
   protocol::ByteBuffer inbox_;  // a partial handshake head, or input held back by backpressure
   net::Address peer_;

@@ -45,7 +45,7 @@ void ServerLoop::run() {
   loop_.run();
 }
 
-void ServerLoop::publish(std::string_view topic, FrameRef frame, const ServerSession* skip) {
+void ServerLoop::publish(std::string_view topic, MessageRef frame, const ServerSession* skip) {
   registry_.deliver(topic, *frame, skip);
   const auto& loops = server_.loops;
   if (loops.size() < 2) return;
@@ -68,7 +68,7 @@ void ServerLoop::flush() {
   }
 }
 
-void ServerLoop::publish_from_outside(std::string topic, FrameRef frame) {
+void ServerLoop::publish_from_outside(std::string topic, MessageRef frame) {
   loop_.post([this, topic = std::move(topic), frame = std::move(frame)] {
     registry_.deliver(topic, *frame, nullptr);
   });

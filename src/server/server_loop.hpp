@@ -4,7 +4,7 @@
 
 #include "../net/event_loop.hpp"
 #include "../net/socket.hpp"
-#include "shared_frame.hpp"
+#include "published_message.hpp"
 #include "topic_registry.hpp"
 
 #include <duplex/server.hpp>
@@ -34,9 +34,9 @@ class ServerLoop final : public net::IoHandler, public net::Flushable {
   TopicRegistry& registry() noexcept { return registry_; }
   // From this loop's thread: deliver to local subscribers now, and to the
   // other loops at the end of this iteration (one hand-over per loop).
-  void publish(std::string_view topic, FrameRef frame, const ServerSession* skip);
+  void publish(std::string_view topic, MessageRef frame, const ServerSession* skip);
   // From any thread: deliver on this loop.
-  void publish_from_outside(std::string topic, FrameRef frame);
+  void publish_from_outside(std::string topic, MessageRef frame);
 
  private:
   void on_io(std::uint32_t events) override;  // the listening socket
@@ -48,7 +48,7 @@ class ServerLoop final : public net::IoHandler, public net::Flushable {
 
   struct Outgoing {
     std::string topic;
-    FrameRef frame;
+    MessageRef frame;
   };
 
   Server::Impl& server_;

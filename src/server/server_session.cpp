@@ -52,11 +52,12 @@ bool ServerSession::pubsub_is_subscribed(std::string_view topic) const {
 bool ServerSession::pubsub_publish(std::string_view topic, std::string_view data, Opcode opcode,
                                    bool include_self) {
   if (opcode != Opcode::text && opcode != Opcode::binary) return false;
-  owner_.publish(topic, FrameRef(SharedFrame::make(data, opcode)), include_self ? nullptr : this);
+  owner_.publish(topic, MessageRef(PublishedMessage::make(data, opcode)),
+                 include_self ? nullptr : this);
   return true;
 }
 
-bool ServerSession::deliver(SharedFrame& frame) {
+bool ServerSession::deliver(PublishedMessage& message) {
   if (!open()) return false;
   Server::Impl& server = owner_.server();
   if (buffered() > server.options.max_backpressure) {
@@ -71,7 +72,18 @@ bool ServerSession::deliver(SharedFrame& frame) {
     }
     return false;
   }
-  if (conn_.send_prepared(frame)) return false;
+  std::error_code ec;
+  if (!deflate()) {
+    ec = conn_.send_prepared(message.plain());
+  } else if (deflate()->shareable_output()) {
+    // Compressed once for everyone with this window.
+    ec = conn_.send_prepared(
+        message.deflated(deflate()->output_window_bits(), server.options.deflate));
+  } else {
+    // Our compressor keeps context with this peer: compress for it alone.
+    ec = conn_.send(message.opcode(), protocol::Connection::as_bytes(message.payload()));
+  }
+  if (ec) return false;
   queue_output();
   return true;
 }
@@ -175,6 +187,7 @@ void ServerSession::upgrade(protocol::HttpRequestHead& head, std::span<std::uint
   }
 
   UpgradeDecision decision(request, peer_);
+  std::string extensions;
   if (tls()) decision.set_server_name(tls()->server_name());
   std::string response;
   try {
@@ -188,8 +201,16 @@ void ServerSession::upgrade(protocol::HttpRequestHead& head, std::span<std::uint
       respond(protocol::build_http_response(status, decision.body(), headers));
       return;
     }
+    if (server.options.deflate.enabled) {
+      if (const auto agreed =
+              protocol::negotiate_deflate(request.extensions, server.options.deflate, extensions)) {
+        enable_deflate(std::make_unique<protocol::DeflateCodec>(protocol::Role::server, *agreed,
+                                                                server.options.deflate));
+      }
+    }
     response = protocol::build_accept_response(
-        request, {.subprotocol = decision.subprotocol(), .headers = headers});
+        request,
+        {.subprotocol = decision.subprotocol(), .extensions = extensions, .headers = headers});
   } catch (const std::exception& e) {
     // The application's hook threw, or asked for something invalid (a
     // subprotocol nobody offered, a header with a line break).
@@ -200,6 +221,7 @@ void ServerSession::upgrade(protocol::HttpRequestHead& head, std::span<std::uint
   conn_.output().append(response);
   path_ = std::string(request.head.path);
   subprotocol_ = decision.subprotocol();
+  extensions_ = extensions;
   user_data_ = std::move(decision.user_data());
   log(LogLevel::info, "WebSocket open: " + peer_.to_string() + " " + path_);
   open_websocket(route->handlers, leftover);

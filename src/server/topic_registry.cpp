@@ -56,7 +56,7 @@ void TopicRegistry::remove(ServerSession& session, std::size_t index) {
   if (topic.subscribers.empty()) topics_.erase(topics_.find(topic.name));
 }
 
-std::size_t TopicRegistry::deliver(std::string_view name, SharedFrame& frame,
+std::size_t TopicRegistry::deliver(std::string_view name, PublishedMessage& frame,
                                    const ServerSession* skip) {
   auto it = topics_.find(name);
   if (it == topics_.end()) return 0;

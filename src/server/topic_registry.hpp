@@ -3,7 +3,7 @@
 // posting to that thread.
 #pragma once
 
-#include "shared_frame.hpp"
+#include "published_message.hpp"
 
 #include <cstddef>
 #include <memory>
@@ -37,7 +37,7 @@ class TopicRegistry {
 
   // Queues `frame` on every subscriber of `name` except `skip`. Returns how
   // many subscribers got it.
-  std::size_t deliver(std::string_view name, SharedFrame& frame, const ServerSession* skip);
+  std::size_t deliver(std::string_view name, PublishedMessage& frame, const ServerSession* skip);
 
   std::size_t subscriber_count(std::string_view name) const;
 

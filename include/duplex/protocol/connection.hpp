@@ -117,7 +117,11 @@ class Connection {
   // fresh mask each.
   std::error_code send_prepared(SharedBytes& frames);
 
+  // Sets the per-message extension once the handshake has agreed on one.
+  void set_transform(MessageTransform* transform) noexcept { transform_ = transform; }
+
   // ----- output
+
   OutputQueue& output() noexcept { return out_; }
   const OutputQueue& output() const noexcept { return out_; }
 

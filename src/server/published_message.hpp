@@ -1,0 +1,93 @@
+// A message published to a topic: framed once, in one allocation with an
+// atomic reference count, so every subscriber on every loop thread queues
+// the same bytes. Subscribers that agreed to permessage-deflate without
+// server context takeover share one compressed copy per window size, made
+// by whichever thread needs it first.
+#pragma once
+
+#include <duplex/deflate.hpp>
+#include <duplex/protocol/frame.hpp>
+#include <duplex/protocol/output_queue.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace duplex::server {
+
+// Immutable frame bytes with an atomic reference count.
+class SharedFrame final : public protocol::SharedBytes {
+ public:
+  // One frame of `payload`; the count starts at 1, owned by the caller.
+  static SharedFrame* make(std::string_view payload, protocol::Opcode opcode, std::uint8_t rsv = 0);
+
+  std::span<const std::uint8_t> bytes() const noexcept override { return {data(), size_}; }
+  std::string_view payload() const noexcept {
+    return {reinterpret_cast<const char*>(data()) + header_size_, size_ - header_size_};
+  }
+  void retain() noexcept override { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept override;
+
+ private:
+  SharedFrame(std::size_t size, std::size_t header_size) : size_(size), header_size_(header_size) {}
+  ~SharedFrame() = default;
+  const std::uint8_t* data() const noexcept {
+    return reinterpret_cast<const std::uint8_t*>(this + 1);
+  }
+  std::uint8_t* data() noexcept { return reinterpret_cast<std::uint8_t*>(this + 1); }
+
+  std::atomic<std::uint32_t> refs_{1};
+  std::size_t size_;
+  std::size_t header_size_;
+};
+
+class PublishedMessage {
+ public:
+  static PublishedMessage* make(std::string_view payload, protocol::Opcode opcode);
+
+  void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept;
+
+  protocol::Opcode opcode() const noexcept { return opcode_; }
+  std::string_view payload() const noexcept { return plain_->payload(); }
+  // The uncompressed frame.
+  SharedFrame& plain() noexcept { return *plain_; }
+  // The frame compressed with a fresh context and this window (RSV1 set), or
+  // the plain frame when compression does not pay.
+  SharedFrame& deflated(int window_bits, const DeflateOptions& options);
+
+ private:
+  PublishedMessage(SharedFrame* plain, protocol::Opcode opcode) : plain_(plain), opcode_(opcode) {}
+  ~PublishedMessage();
+
+  std::atomic<std::uint32_t> refs_{1};
+  SharedFrame* plain_;
+  protocol::Opcode opcode_;
+  std::atomic<SharedFrame*> deflated_[7] = {};  // window bits 9..15
+};
+
+// Owns one reference to a PublishedMessage; copies take another.
+class MessageRef {
+ public:
+  MessageRef() = default;
+  explicit MessageRef(PublishedMessage* adopt) noexcept : message_(adopt) {}
+  MessageRef(const MessageRef& other) noexcept : message_(other.message_) {
+    if (message_) message_->retain();
+  }
+  MessageRef(MessageRef&& other) noexcept : message_(other.message_) { other.message_ = nullptr; }
+  MessageRef& operator=(MessageRef other) noexcept {
+    std::swap(message_, other.message_);
+    return *this;
+  }
+  ~MessageRef() {
+    if (message_) message_->release();
+  }
+  PublishedMessage& operator*() const noexcept { return *message_; }
+  PublishedMessage* operator->() const noexcept { return message_; }
+
+ private:
+  PublishedMessage* message_ = nullptr;
+};
+
+}  // namespace duplex::server
