@@ -171,7 +171,7 @@ void ClientSession::on_handshake_input(std::span<std::uint8_t> bytes) {
     fail(ec);
     return;
   }
-  subprotocol_ = result.subprotocol;
+  std::string extensions;
   for (const protocol::Extension& accepted : result.extensions) {
     // Only what we offered gets here (the handshake checked the names).
     protocol::DeflateParams agreed;
@@ -183,11 +183,12 @@ void ClientSession::on_handshake_input(std::span<std::uint8_t> bytes) {
     }
     enable_deflate(
         std::make_unique<protocol::DeflateCodec>(protocol::Role::client, agreed, options_.deflate));
-    extensions_ = protocol::format_extension(accepted);
+    extensions = protocol::format_extension(accepted);
   }
+  set_negotiated(result.subprotocol, std::move(extensions));
   // Whatever followed the response in the same read is frame data. Move it
   // out of the inbox, which backpressure may need again.
-  protocol::ByteBuffer rest = std::move(inbox_);
+  protocol::ByteBuffer rest = inbox_.take();
   open_websocket(events_, rest.span().subspan(result.consumed));
 }
 

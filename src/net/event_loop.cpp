@@ -113,15 +113,15 @@ void EventLoop::defer(std::function<void()> fn) {
   deferred_.push_back(std::move(fn));
 }
 
-void EventLoop::cancel_retry(Retry& r) noexcept {
-  if (!r.queued_) return;
-  r.queued_ = false;
+void EventLoop::cancel_retry(Flushable& r) noexcept {
+  if (!r.retry_queued_) return;
+  r.retry_queued_ = false;
   std::erase(retries_, &r);
 }
 
-void EventLoop::retry_soon(Retry& r) {
-  if (r.queued_) return;
-  r.queued_ = true;
+void EventLoop::retry_soon(Flushable& r) {
+  if (r.retry_queued_) return;
+  r.retry_queued_ = true;
   retries_.push_back(&r);
 }
 
@@ -137,10 +137,10 @@ void EventLoop::end_iteration() {
   // Retries queued now go to the next iteration: one busy connection gets
   // one more turn per iteration, not the whole loop.
   if (!retries_.empty()) {
-    std::vector<Retry*> batch;
+    std::vector<Flushable*> batch;
     batch.swap(retries_);
-    for (Retry* r : batch) {
-      r->queued_ = false;
+    for (Flushable* r : batch) {
+      r->retry_queued_ = false;
       r->retry();
     }
     for (std::size_t i = 0; i < dirty_.size(); ++i) {

@@ -51,28 +51,20 @@ class CallbackTimer final : public Timer {
   std::function<void()> fn_;
 };
 
-// Something to call back at the end of the iteration, before the next epoll
-// wait: a connection that stopped reading with data possibly left in its
-// socket (edge-triggered epoll will not report that data again).
-class Retry {
- public:
-  virtual void retry() = 0;
-  virtual ~Retry() = default;
-
- private:
-  friend class EventLoop;
-  bool queued_ = false;
-};
-
-// Something with output to flush at the end of the iteration.
+// Work an object asks the loop for at the end of an iteration: flush its
+// output once (mark_dirty), or try reading again (retry_soon) because it
+// stopped with data possibly left in its socket, which edge-triggered epoll
+// will not report again. One base for both keeps objects small.
 class Flushable {
  public:
   virtual void flush() = 0;
+  virtual void retry() {}
   virtual ~Flushable() = default;
 
  private:
   friend class EventLoop;
   bool dirty_ = false;
+  bool retry_queued_ = false;
 };
 
 class EventLoop {
@@ -106,8 +98,8 @@ class EventLoop {
   // Calls r.retry() at the end of this iteration (once), after the flushes
   // and before deferred work; the next epoll wait will not sleep meanwhile.
   // A retry that asks again is called at the end of the next iteration.
-  void retry_soon(Retry& r);
-  void cancel_retry(Retry& r) noexcept;
+  void retry_soon(Flushable& r);
+  void cancel_retry(Flushable& r) noexcept;
   // Runs `fn` at the end of this iteration, after the flushes and retries:
   // for freeing objects that handlers later in the same epoll batch (or a
   // queued retry) may still name.
@@ -142,12 +134,11 @@ class EventLoop {
   std::int64_t now_ = 0;
   std::vector<Timer*> timers_;
   std::vector<Flushable*> dirty_;
-  std::vector<Retry*> retries_;
+  std::vector<Flushable*> retries_;
 
   std::vector<std::function<void()>> deferred_;
   std::unique_ptr<std::uint8_t[]> read_buffer_;
   std::unique_ptr<std::uint8_t[]> plain_buffer_;
-
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

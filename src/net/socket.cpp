@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -87,8 +88,10 @@ std::error_code resolve_blocking(const std::string& host, std::uint16_t port, Ad
     if (rc == EAI_SYSTEM) return last_error();
     return {rc, resolver_category()};
   }
-  std::memcpy(&out.storage, list->ai_addr, list->ai_addrlen);
-  out.length = static_cast<socklen_t>(list->ai_addrlen);
+  const std::size_t size = std::min<std::size_t>(list->ai_addrlen, sizeof out.storage);
+  std::memcpy(&out.storage, list->ai_addr, size);
+  out.length = static_cast<socklen_t>(size);
+
   ::freeaddrinfo(list);
   return {};
 }

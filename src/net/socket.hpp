@@ -12,12 +12,20 @@
 
 namespace duplex::net {
 
-// An IPv4 or IPv6 socket address.
+// An IPv4 or IPv6 socket address, 32 bytes (sockaddr_storage would take 132
+// in every connection).
+union SocketAddress {
+  sockaddr base;
+  sockaddr_in v4;
+  sockaddr_in6 v6;
+};
+
 struct Address {
-  sockaddr_storage storage{};
+  SocketAddress storage{};
   socklen_t length = 0;
 
-  int family() const noexcept { return storage.ss_family; }
+  int family() const noexcept { return storage.base.sa_family; }
+
   std::uint16_t port() const noexcept;
   // "127.0.0.1:9002", "[::1]:9002".
   std::string to_string() const;

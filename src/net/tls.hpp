@@ -78,6 +78,10 @@ class TlsStream {
   // The failure was a plain-HTTP request sent to a TLS port.
   bool plain_http_request() const noexcept { return plain_http_; }
 
+  // Records waiting for the socket (kept here so plain connections do not
+  // carry an empty queue).
+  protocol::OutputQueue records;
+
  private:
   friend struct TlsBio;
   Status fail(int ret);

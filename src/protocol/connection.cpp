@@ -24,6 +24,11 @@ std::span<const std::uint8_t> bytes_of(std::string_view s) noexcept {
 
 }  // namespace
 
+Connection::Partial& Connection::partial() {
+  if (!partial_) partial_ = std::make_unique<Partial>();
+  return *partial_;
+}
+
 Connection::Connection(const ConnectionOptions& options)
     : max_message_(options.max_message_size),
       max_frame_(options.max_frame_size),
@@ -38,7 +43,7 @@ Connection::Connection(const ConnectionOptions& options)
 Event Connection::receive(std::span<std::uint8_t>& in) {
   if (release_message_) {
     release_message_ = false;
-    message_buf_.clear_and_trim(kept_buffer_bytes);
+    if (partial_) partial_->message.clear_and_trim(kept_buffer_bytes);
   }
   while (true) {
     // After a failure, or once the peer's close arrived, nothing more it
@@ -54,17 +59,17 @@ Event Connection::receive(std::span<std::uint8_t>& in) {
       if (header_have_ == 0) {
         r = decode_frame_header(in, frame_);
         if (r.status == HeaderStatus::incomplete) {
-          std::memcpy(header_buf_, in.data(), in.size());  // < 14 bytes
+          std::memcpy(partial().header, in.data(), in.size());  // < 14 bytes
           header_have_ = static_cast<std::uint8_t>(in.size());
           in = in.subspan(in.size());
           return {};
         }
         if (r.status == HeaderStatus::complete) in = in.subspan(r.size);
       } else {
-        // The header started in an earlier read: complete it in header_buf_.
+        // The header started in an earlier read: complete it in the partial state.
         const std::size_t take = std::min(max_frame_header_size - header_have_, in.size());
-        std::memcpy(header_buf_ + header_have_, in.data(), take);
-        r = decode_frame_header({header_buf_, header_have_ + take}, frame_);
+        std::memcpy(partial().header + header_have_, in.data(), take);
+        r = decode_frame_header({partial().header, header_have_ + take}, frame_);
         if (r.status == HeaderStatus::incomplete) {
           header_have_ = static_cast<std::uint8_t>(header_have_ + take);
           in = in.subspan(take);
@@ -80,12 +85,12 @@ Event Connection::receive(std::span<std::uint8_t>& in) {
       mask_phase_ = 0;
       rx_phase_ = RxPhase::payload;
       // The previous control frame's payload (maybe the last event's) is done.
-      if (is_control_opcode(frame_.opcode)) control_buf_.clear();
+      if (is_control_opcode(frame_.opcode) && partial_) partial_->control.clear();
     }
 
     // ---- control frame payload
     if (is_control_opcode(frame_.opcode)) {
-      if (control_buf_.empty() && in.size() >= frame_remaining_) {
+      if ((!partial_ || partial_->control.empty()) && in.size() >= frame_remaining_) {
         auto payload = in.first(frame_remaining_);
         in = in.subspan(frame_remaining_);
         if (frame_.masked) apply_mask(payload.data(), payload.size(), frame_.mask);
@@ -97,17 +102,17 @@ Event Connection::receive(std::span<std::uint8_t>& in) {
       }
       const std::size_t take = std::min<std::uint64_t>(frame_remaining_, in.size());
       if (take > 0) {
-        std::uint8_t* dst = control_buf_.prepare(take);
+        std::uint8_t* dst = partial().control.prepare(take);
         std::memcpy(dst, in.data(), take);
         if (frame_.masked)
           mask_phase_ = static_cast<std::uint8_t>(apply_mask(dst, take, frame_.mask, mask_phase_));
-        control_buf_.commit(take);
+        partial().control.commit(take);
       }
       in = in.subspan(take);
       frame_remaining_ -= take;
       if (frame_remaining_ > 0) return {};
       rx_phase_ = RxPhase::header;
-      Event e = on_control_frame(control_buf_.span());
+      Event e = on_control_frame(partial().control.span());
       if (state_ == ConnectionState::failed) in = in.subspan(in.size());
       if (e) return e;
       continue;
@@ -146,19 +151,19 @@ Event Connection::receive(std::span<std::uint8_t>& in) {
     const bool message_done = frame_done && frame_.fin;
     const bool is_text = message_opcode_ == Opcode::text;
     if (message_encoded_) {
-      const std::size_t before = message_buf_.size();
-      if (auto ec = transform_->decode(chunk, message_done, message_buf_, max_message_)) {
+      const std::size_t before = partial().message.size();
+      if (auto ec = transform_->decode(chunk, message_done, partial().message, max_message_)) {
         const bool ours = ec.category() == error_category();
         return fail(ours ? static_cast<Error>(ec.value()) : Error::invalid_compressed_data, in);
       }
-      if (is_text && !utf8_.feed(message_buf_.span().subspan(before))) {
+      if (is_text && !utf8_.feed(partial().message.span().subspan(before))) {
         return fail(Error::invalid_utf8, in);
       }
     } else {
       // Fail fast: invalid text is caught at the first bad byte, even in the
       // middle of a fragment, before the rest of the message arrives.
       if (is_text && !utf8_.feed(chunk)) return fail(Error::invalid_utf8, in);
-      message_buf_.append(chunk);
+      partial().message.append(chunk);
     }
     if (!frame_done) return {};
     rx_phase_ = RxPhase::header;
@@ -175,7 +180,7 @@ Event Connection::finish_message() {
   Event e;
   e.type = EventType::message;
   e.opcode = message_opcode_;
-  e.payload = message_buf_.span();
+  e.payload = partial().message.span();
   return e;
 }
 
@@ -205,7 +210,7 @@ std::error_code Connection::check_header() noexcept {
     message_encoded_ = (frame_.rsv & rsv1_bit) != 0;
     message_wire_size_ = 0;
     utf8_.reset();
-    message_buf_.clear();
+    if (partial_) partial_->message.clear();
   }
   if (frame_.payload_length > max_frame_) return Error::frame_too_big;
   message_wire_size_ += frame_.payload_length;
@@ -246,7 +251,7 @@ Event Connection::on_control_frame(std::span<std::uint8_t> payload) {
         close_sent_ = true;
       }
       state_ = ConnectionState::closed;
-      message_buf_.release();
+      if (partial_) partial_->message.release();
       e.type = EventType::close;
       e.code = code;
       e.payload = reason;

@@ -61,6 +61,11 @@ void Session::on_io(std::uint32_t events) {
     on_eof();
     return;
   }
+  // The peer's FIN may sit behind the data of this same edge: after a short
+  // read the socket looks drained, but the end of stream is still to be read
+  // and no new edge will announce it. So once the peer closed its side, read
+  // until recv() says so.
+  if (events & (EPOLLRDHUP | EPOLLHUP)) peer_finished_ = true;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_socket();
 }
 
@@ -82,8 +87,9 @@ void Session::read_socket() {
       // Everything this read produced leaves now, in one send: the bytes are
       // still in cache, and the output chunk goes straight back to the pool
       // instead of every connection of the iteration holding one until its end.
-      if (phase_ != Phase::closed && (!conn_.output().empty() || !cipher_out_.empty())) flush();
-      if (static_cast<std::size_t>(n) < buffer.size()) return;
+      if (phase_ != Phase::closed && (!conn_.output().empty() || (tls_ && !tls_->records.empty())))
+        flush();
+      if (static_cast<std::size_t>(n) < buffer.size() && !peer_finished_) return;
       continue;
     }
     if (n == 0) {
@@ -99,7 +105,7 @@ void Session::read_socket() {
 
 void Session::begin_tls_handshake() {
   tls_->feed({});
-  if (tls_->handshake(cipher_out_) == net::TlsStream::Status::failed) {
+  if (tls_->handshake(tls_->records) == net::TlsStream::Status::failed) {
     on_tls_failed(*tls_);
     return;
   }
@@ -109,12 +115,12 @@ void Session::begin_tls_handshake() {
 void Session::on_ciphertext(std::span<std::uint8_t> bytes) {
   tls_->feed(bytes);
   if (!tls_->handshake_done()) {
-    const auto status = tls_->handshake(cipher_out_);
+    const auto status = tls_->handshake(tls_->records);
     if (status == net::TlsStream::Status::failed) {
       on_tls_failed(*tls_);
       return;
     }
-    if (!cipher_out_.empty()) queue_output();
+    if (!tls_->records.empty()) queue_output();
     if (!tls_->handshake_done()) return;
     on_tls_ready();
     if (phase_ == Phase::closed) return;
@@ -123,7 +129,7 @@ void Session::on_ciphertext(std::span<std::uint8_t> bytes) {
   const auto plain = loop_.plain_buffer();
   while (phase_ != Phase::closed) {
     net::TlsStream::Status status;
-    const std::size_t n = tls_->read(plain, status, cipher_out_);
+    const std::size_t n = tls_->read(plain, status, tls_->records);
     if (n > 0) {
       on_bytes(plain.first(n));
       continue;
@@ -141,12 +147,11 @@ void Session::on_ciphertext(std::span<std::uint8_t> bytes) {
     }
     break;
   }
-  if (!cipher_out_.empty()) queue_output();
+  if (!tls_->records.empty()) queue_output();
 }
 
 void Session::reply_in_clear_and_close(std::string_view bytes) {
   tls_.reset();
-  cipher_out_.clear();
   conn_.output().clear();
   conn_.output().append(bytes);
   finish_after_flush();
@@ -306,13 +311,13 @@ void Session::flush() {
     // Plaintext waits until the handshake is done; then it is encrypted
     // into records, which go out with whatever the handshake produced.
     if (tls_->handshake_done() && !conn_.output().empty() &&
-        tls_->write(conn_.output(), cipher_out_) == net::TlsStream::Status::failed) {
+        tls_->write(conn_.output(), tls_->records) == net::TlsStream::Status::failed) {
       log(LogLevel::info, "TLS error with " + peer_.to_string() + ": " + tls_->error());
       report_close(CloseCode::abnormal, "TLS error: " + tls_->error());
       close_socket();
       return;
     }
-    sent = send_queue(cipher_out_) && conn_.output().empty();
+    sent = send_queue(tls_->records) && conn_.output().empty();
   } else {
     sent = send_queue(conn_.output());
   }
@@ -328,8 +333,8 @@ void Session::flush() {
     if (tls_ && !tls_shutdown_sent_ && tls_->handshake_done()) {
       // close_notify first, so the peer knows the stream was not cut.
       tls_shutdown_sent_ = true;
-      tls_->shutdown(cipher_out_);
-      if (!send_queue(cipher_out_)) {
+      tls_->shutdown(tls_->records);
+      if (!send_queue(tls_->records)) {
         if (phase_ != Phase::closed) want_write_ = true;
         return;
       }
@@ -368,7 +373,7 @@ void Session::resume_reading() {
   if (!inbox_.empty()) {
     // Process what was held back. Move it out first: processing may hold
     // back input again, into a fresh inbox.
-    protocol::ByteBuffer pending = std::move(inbox_);
+    protocol::ByteBuffer pending = inbox_.take();
     feed_frames(pending.span());
   }
   // The socket may hold more that no new edge will announce.
@@ -386,7 +391,6 @@ void Session::close_socket() {
     fd_ = -1;
   }
   conn_.output().clear();
-  cipher_out_.clear();
   inbox_.release();
   tls_.reset();
   on_closed();
@@ -542,10 +546,12 @@ std::string_view WebSocket::path() const noexcept {
   return session(*this).path_;
 }
 std::string_view WebSocket::subprotocol() const noexcept {
-  return session(*this).subprotocol_;
+  const auto& n = session(*this).negotiated_;
+  return n ? std::string_view(n->subprotocol) : std::string_view{};
 }
 std::string_view WebSocket::extensions() const noexcept {
-  return session(*this).extensions_;
+  const auto& n = session(*this).negotiated_;
+  return n ? std::string_view(n->extensions) : std::string_view{};
 }
 std::string WebSocket::remote_address() const {
   return session(*this).peer().to_string();

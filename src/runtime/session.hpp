@@ -47,11 +47,7 @@ struct SessionSettings {
   std::function<void(LogLevel, std::string_view)> log;
 };
 
-class Session : public WebSocket,
-                public net::IoHandler,
-                public net::Flushable,
-                public net::Timer,
-                public net::Retry {
+class Session : public WebSocket, public net::IoHandler, public net::Flushable, public net::Timer {
  public:
   // Edge-triggered, everything at once: no epoll_ctl per write or per pause.
   // EPOLLOUT only fires after a write found the socket buffer full.
@@ -81,7 +77,9 @@ class Session : public WebSocket,
   std::error_code do_close(CloseCode code, std::string_view reason);
   void do_terminate(std::string_view why);
   // Queued and not yet taken by the kernel (ciphertext included).
-  std::size_t buffered() const noexcept { return conn_.output().size() + cipher_out_.size(); }
+  std::size_t buffered() const noexcept {
+    return conn_.output().size() + (tls_ ? tls_->records.size() : 0);
+  }
   bool open() const noexcept { return phase_ == Phase::open; }
 
   // Publish/subscribe, where the owner supports it (the server does).
@@ -95,8 +93,18 @@ class Session : public WebSocket,
   Session* next = nullptr;
 
   std::string path_;
-  std::string subprotocol_;
-  std::string extensions_;
+  // The subprotocol and extensions agreed in the handshake, when any were:
+  // most connections have none and should not carry two empty strings.
+  struct Negotiated {
+    std::string subprotocol;
+    std::string extensions;
+  };
+  std::unique_ptr<Negotiated> negotiated_;
+  void set_negotiated(std::string subprotocol, std::string extensions) {
+    if (subprotocol.empty() && extensions.empty()) return;
+    negotiated_ =
+        std::make_unique<Negotiated>(Negotiated{std::move(subprotocol), std::move(extensions)});
+  }
   std::any user_data_;
 
  protected:
@@ -151,8 +159,7 @@ class Session : public WebSocket,
   protocol::Connection conn_;
   std::unique_ptr<net::TlsStream> tls_;
   std::unique_ptr<protocol::DeflateCodec> deflate_;
-  protocol::OutputQueue cipher_out_;  // TLS records waiting for the socket
-  protocol::ByteBuffer inbox_;  // a partial handshake head, or input held back by backpressure
+  protocol::LazyByteBuffer inbox_;  // a partial handshake head, or input held back by backpressure
   net::Address peer_;
   int fd_;
   std::int64_t phase_started_;
@@ -191,6 +198,7 @@ class Session : public WebSocket,
   bool opened_ = false;
   bool close_reported_ = false;
   bool tls_shutdown_sent_ = false;
+  bool peer_finished_ = false;  // EPOLLRDHUP seen: read to the end
 };
 
 }  // namespace duplex::runtime

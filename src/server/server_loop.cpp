@@ -36,7 +36,8 @@ ServerLoop::~ServerLoop() {
   while (head_) {
     ServerSession* s = head_;
     head_ = static_cast<ServerSession*>(s->next);
-    delete s;
+    s->~ServerSession();
+    session_memory_.give_back(s);
   }
   if (listen_fd_ >= 0) ::close(listen_fd_);
 }
@@ -92,7 +93,7 @@ void ServerLoop::accept_pending() {
       pause_accepting(e);
       return;
     }
-    auto* session = new ServerSession(*this, fd, peer);
+    auto* session = new (session_memory_.take()) ServerSession(*this, fd, peer);
     session->next = head_;
     if (head_) head_->prev = session;
     head_ = session;
@@ -123,7 +124,10 @@ void ServerLoop::session_closed(ServerSession& session) {
   session.prev = session.next = nullptr;
   --count_;
   server_.connections.fetch_sub(1, std::memory_order_relaxed);
-  loop_.defer([s = &session] { delete s; });
+  loop_.defer([this, s = &session] {
+    s->~ServerSession();
+    session_memory_.give_back(s);
+  });
   if (shutting_down_ && count_ == 0) loop_.stop();
 }
 

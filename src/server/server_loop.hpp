@@ -5,6 +5,8 @@
 #include "../net/event_loop.hpp"
 #include "../net/socket.hpp"
 #include "published_message.hpp"
+#include "server_session.hpp"
+#include "session_pool.hpp"
 #include "topic_registry.hpp"
 
 #include <duplex/server.hpp>
@@ -54,6 +56,8 @@ class ServerLoop final : public net::IoHandler, public net::Flushable {
   Server::Impl& server_;
   std::size_t index_;
   net::EventLoop loop_;
+  // The sessions' memory: a slab per loop (see session_pool.hpp).
+  SlabPool<sizeof(ServerSession)> session_memory_;
   TopicRegistry registry_;
   std::vector<std::vector<Outgoing>> outbox_;  // per destination loop
   int listen_fd_;

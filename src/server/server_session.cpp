@@ -134,7 +134,7 @@ void ServerSession::on_handshake_input(std::span<std::uint8_t> bytes) {
   std::span<std::uint8_t> data = bytes;
   if (!inbox_.empty()) {
     inbox_.append(bytes);
-    collected = std::move(inbox_);
+    collected = inbox_.take();
     data = collected.span();
   }
   protocol::HttpRequestHead head;
@@ -144,7 +144,7 @@ void ServerSession::on_handshake_input(std::span<std::uint8_t> bytes) {
     if (collected.empty()) {
       inbox_.append(bytes);
     } else {
-      inbox_ = std::move(collected);
+      inbox_.put(std::move(collected));
     }
     return;
   }
@@ -220,8 +220,7 @@ void ServerSession::upgrade(protocol::HttpRequestHead& head, std::span<std::uint
   }
   conn_.output().append(response);
   path_ = std::string(request.head.path);
-  subprotocol_ = decision.subprotocol();
-  extensions_ = extensions;
+  set_negotiated(decision.subprotocol(), std::move(extensions));
   user_data_ = std::move(decision.user_data());
   log(LogLevel::info, "WebSocket open: " + peer_.to_string() + " " + path_);
   open_websocket(route->handlers, leftover);

@@ -177,3 +177,62 @@ TEST(Client, FrameDataRightAfterThe101IsNotLost) {
 
 }  // namespace
 }  // namespace duplex::test
+
+namespace duplex::test {
+namespace {
+
+// A server that sends its close frame and its FIN together while the client
+// is busy: both are announced by one edge, and the client must still see the
+// end of the stream instead of waiting out its close timeout.
+TEST(Client, CloseFrameAndFinTogetherEndTheConnectionPromptly) {
+  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ::listen(lfd, 1);
+  socklen_t len = sizeof a;
+  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::thread server([lfd] {
+    const int fd = ::accept(lfd, nullptr, nullptr);
+    std::string request;
+    char buf[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    protocol::UpgradeRequest up;
+    if (!protocol::parse_upgrade_request(request, {}, up)) {
+      std::string out = protocol::build_accept_response(up, {});
+      const Bytes text = frame({.opcode = Opcode::text}, "hold on");
+      out.append(text.begin(), text.end());
+      ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the client is now busy
+      const Bytes close = frame({.opcode = Opcode::close}, std::string("\x03\xe8", 2));
+      ::send(fd, close.data(), close.size(), MSG_NOSIGNAL);
+      ::shutdown(fd, SHUT_WR);
+      while (::recv(fd, buf, sizeof buf, 0) > 0) {
+      }
+    }
+    ::close(fd);
+  });
+  Client client;
+  ClientOptions o;
+  o.close_timeout = std::chrono::seconds(60);
+  CloseCode code = CloseCode::abnormal;
+  ASSERT_FALSE(
+      client.connect("ws://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", o,
+                     {.on_message = [](WebSocket&, Message) { std::this_thread::sleep_for(200ms); },
+                      .on_close = [&](WebSocket&, CloseCode c, std::string_view) { code = c; }}));
+  const auto start = std::chrono::steady_clock::now();
+  client.run();
+  server.join();
+  ::close(lfd);
+  EXPECT_EQ(code, CloseCode::normal);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30))
+      << "the client waited for a FIN it had already received";
+}
+
+}  // namespace
+}  // namespace duplex::test

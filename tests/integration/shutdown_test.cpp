@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 namespace duplex::test {
 namespace {
 
@@ -74,6 +76,54 @@ TEST(Shutdown, OurClientSeesGoingAway) {
   client.run();
   EXPECT_EQ(code, CloseCode::going_away);
   EXPECT_EQ(reason, "server shutting down");
+}
+
+}  // namespace
+}  // namespace duplex::test
+
+namespace duplex::test {
+namespace {
+
+// The peer's close frame and its FIN often arrive together. With
+// edge-triggered epoll the end of stream behind the data gets no edge of its
+// own: the server must still see it, not wait out its close timeout.
+TEST(Closing, CloseFrameAndFinTogetherEndTheConnectionPromptly) {
+  ServerOptions o;
+  o.close_timeout = std::chrono::seconds(60);
+  o.shutdown_timeout = std::chrono::seconds(1);
+  std::atomic<int> closes{0};
+  RunningServer rs(o, [&](Server& s) {
+    s.websocket(
+        "/", {
+                 // Holds the loop while the close frame and the FIN both
+                 // arrive, so that they are announced by one edge.
+                 .on_message =
+                     [](WebSocket&, Message) {
+                       std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                     },
+                 .on_close = [&](WebSocket&, CloseCode, std::string_view) { closes.fetch_add(1); },
+             });
+  });
+  for (int i = 0; i < 5; ++i) {
+    RawClient raw(rs.port());
+    raw.upgrade();
+    raw.send_frame(Opcode::text, "hold the loop");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    raw.send_frame(Opcode::close, std::string("\x03\xe8", 2));
+    ::shutdown(raw.fd(), SHUT_WR);
+    std::string got;
+    EXPECT_TRUE(raw.closed_within(std::chrono::seconds(20), &got)) << "the server must close TCP";
+    const auto frames = decode_all(Bytes(got.begin(), got.end()));
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(close_code_of(frames[0]), 1000);
+  }
+  // The sessions are gone without lingering for the close timeout (60 s).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (rs.server().stats().connections > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(rs.server().stats().connections, 0u);
+  EXPECT_EQ(closes.load(), 5);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <system_error>
@@ -133,7 +134,9 @@ class Connection {
   // The code the peer closed with (no_status if none yet).
   CloseCode peer_close_code() const noexcept { return peer_code_; }
   // What failed the connection, if it failed.
-  std::error_code error() const noexcept { return error_; }
+  std::error_code error() const noexcept {
+    return error_ == Error{} ? std::error_code{} : make_error_code(error_);
+  }
   // True once this side should close the transport after writing output():
   // the server after the close handshake (RFC 6455 7.1.1: the server closes
   // TCP first), either side after a failure. A client whose handshake is
@@ -182,12 +185,19 @@ class Connection {
   bool release_message_ = false;  // the last event pointed into message_buf_
   Opcode message_opcode_ = Opcode::binary;
   Utf8Validator utf8_;
-  std::uint8_t header_buf_[max_frame_header_size];
   FrameHeader frame_;
   std::uint64_t frame_remaining_ = 0;
   std::uint64_t message_wire_size_ = 0;
-  ByteBuffer message_buf_;  // reassembled (or decoded) message
-  ByteBuffer control_buf_;  // a control frame split across reads
+  // What a frame or message split across reads needs while it waits. Most
+  // connections never need it (small messages arrive whole), so it is made
+  // on first use and kept, rather than carried by every connection.
+  struct Partial {
+    std::uint8_t header[max_frame_header_size];
+    ByteBuffer message;  // reassembled (or decoded) message
+    ByteBuffer control;  // a control frame split across reads
+  };
+  Partial& partial();
+  std::unique_ptr<Partial> partial_;
 
   // Send state
   bool sending_fragments_ = false;
@@ -195,7 +205,7 @@ class Connection {
   bool close_received_ = false;
   ConnectionState state_ = ConnectionState::open;
   CloseCode peer_code_ = CloseCode::no_status;
-  std::error_code error_;
+  Error error_{};  // what failed the connection, if anything
   OutputQueue out_;
 };
 
