@@ -55,12 +55,14 @@ def wait_listening(port, proc, timeout=15):
 
 def run_round(name, command, args):
     port = free_port()
-    argv = ["taskset", "-c", args.server_cpu] + shlex.split(command.format(port=port))
+    argv = ["taskset", "-c", args.server_cpu] + shlex.split(command.replace("{port}", str(port)))
     server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_listening(port, server)
+        scheme = "wss" if args.tls_ca else "ws"
+        tls = ["--cacert", args.tls_ca] if args.tls_ca else []
         bench = subprocess.Popen(
-            ["taskset", "-c", args.client_cpu, args.duplex, "bench", f"ws://127.0.0.1:{port}/",
+            ["taskset", "-c", args.client_cpu, args.duplex, "bench", f"{scheme}://localhost:{port}/", *tls,
              "-c", str(args.connections), "-s", str(args.size), "-k", str(args.in_flight),
              "-d", str(args.duration), "-w", str(args.warmup), "--json"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -101,14 +103,20 @@ def main():
     p.add_argument("--server-cpu", default="0")
     p.add_argument("--client-cpu", default="1")
     p.add_argument("--json", help="also write the medians here")
+    p.add_argument("--tls-cert", help="serve wss:// with this certificate (duplex: --tls-cert; others: {cert})")
+    p.add_argument("--tls-key", help="and this key ({key})")
+    p.add_argument("--tls-ca", help="the load generator trusts this CA (needed with --tls-cert)")
     args = p.parse_args()
 
-    servers = [("duplex", f"{args.duplex} serve --port {{port}} --threads 1 --ping-interval 0 --idle-timeout 0")]
+    if bool(args.tls_cert) != bool(args.tls_ca):
+        p.error("--tls-cert goes with --tls-key and --tls-ca")
+    tls = f" --tls-cert {args.tls_cert} --tls-key {args.tls_key}" if args.tls_cert else ""
+    servers = [("duplex", f"{args.duplex} serve --port {{port}} --threads 1 --ping-interval 0 --idle-timeout 0" + tls)]
     for spec in args.server:
         name, _, command = spec.partition("=")
         if not command:
             p.error(f"--server expects NAME=COMMAND, got {spec!r}")
-        servers.append((name, command))
+        servers.append((name, command.replace("{cert}", args.tls_cert or "").replace("{key}", args.tls_key or "")))
 
     results = {name: [] for name, _ in servers}
     for r in range(args.rounds):

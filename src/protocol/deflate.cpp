@@ -153,7 +153,10 @@ std::error_code accept_deflate_response(const Extension& response, const Deflate
   if (!parse_params(response, p, reason)) return refuse(reason);
   out = DeflateParams{};
   out.server_no_context_takeover = p.server_no_context_takeover;
-  out.client_no_context_takeover = p.client_no_context_takeover;
+  // Our offer's client_no_context_takeover says we will not keep context
+  // (RFC 7692 7.1.1.2): keep that word even if the server does not repeat it.
+  out.client_no_context_takeover = p.client_no_context_takeover || !ours.client_context_takeover;
+
   if (p.server_max_window_bits) {
     if (ours.server_max_window_bits < 15 &&
         *p.server_max_window_bits > ours.server_max_window_bits) {

@@ -147,7 +147,8 @@ void Session::on_ciphertext(std::span<std::uint8_t> bytes) {
     }
     break;
   }
-  if (!tls_->records.empty()) queue_output();
+  // The stream may be gone: close_notify or an error closed the session.
+  if (tls_ && !tls_->records.empty()) queue_output();
 }
 
 void Session::reply_in_clear_and_close(std::string_view bytes) {

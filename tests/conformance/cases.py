@@ -2,12 +2,14 @@
 
 Every entry says what the harness sends (plan.py steps) and what the peer,
 an echo endpoint, must do in return.  Payloads of large cases are built only
-when the case runs.
+when the case runs.  The permessage-deflate categories 12-14 live in
+cases_deflate.py; they run only when --cases names them.
 """
 
 import fnmatch
 import random
 
+from cases_deflate import register as register_deflate_cases
 from plan import (CHOP_FRAME, Case, Close, Frame, Message, Plan, RttLoop, Sleep,
                   SplitFrame, WaitFail, answers_close, binary, normal_close,
                   peer_fails, pong, text, timeout)
@@ -22,8 +24,8 @@ KIB = 1024
 MIB = 1024 * 1024
 
 
-def add(cid, description, build, weight_mib=0.0, extra_seconds=0.0):
-    CASES.append(Case(cid, description, build, weight_mib, extra_seconds))
+def add(cid, description, build, weight_mib=0.0, extra_seconds=0.0, extension=False):
+    CASES.append(Case(cid, description, build, weight_mib, extra_seconds, extension))
 
 
 def echo(step, event):
@@ -367,18 +369,24 @@ for _i, _n in enumerate([0, 16, 64, 256, 1024, 4096], 1):
 add("10.1.1", "Send 64 KiB text message auto-fragmented into frames of 1300 octets",
     lambda: echo(Message(OP_TEXT, b"*" * 65536, frag=1300), text(b"*" * 65536)))
 
+# ---------------------------------------------------------------- 12-14 permessage-deflate
+
+register_deflate_cases(add)
+
 CASES.sort(key=Case.sort_key)
 
 
 def select(patterns):
     """Cases matching comma-separated patterns: "6.4.3", "6.4" (a prefix), "9.*",
-    and "!9" to leave a group out."""
-    if not patterns:
-        return list(CASES)
+    and "!9" to leave a group out.  Without any pattern that includes cases,
+    the RFC 6455 categories 1-10 are selected; the permessage-deflate ones
+    (12-14) only run when named."""
     include = [p for p in patterns if not p.startswith("!")]
     exclude = [p[1:] for p in patterns if p.startswith("!")]
 
     def hit(cid, pats):
         return any(cid == p or cid.startswith(p + ".") or fnmatch.fnmatchcase(cid, p) for p in pats)
 
-    return [c for c in CASES if (not include or hit(c.id, include)) and not hit(c.id, exclude)]
+    if not include:
+        return [c for c in CASES if not c.extension and not hit(c.id, exclude)]
+    return [c for c in CASES if hit(c.id, include) and not hit(c.id, exclude)]

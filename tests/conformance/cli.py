@@ -5,10 +5,13 @@ import sys
 import time
 
 import cases as case_table
+import cases_deflate
 
 
-def parse_options(argv, prog, description, command_help, default_log):
-    """Splits `[options] -- COMMAND...`; returns (options, command)."""
+def parse_options(argv, prog, description, command_help, default_log, add_arguments=None):
+    """Splits `[options] -- COMMAND...`; returns (options, command).
+
+    `add_arguments(parser)` adds the runner's own options (TLS)."""
     if "--" in argv:
         split = argv.index("--")
         opts, command = argv[:split], argv[split + 1:]
@@ -29,7 +32,19 @@ def parse_options(argv, prog, description, command_help, default_log):
                    help="start no new case after this many seconds, so a peer that hangs "
                         "in every case still ends within a ctest timeout of 600 s; default 500")
     p.add_argument("--list", action="store_true", help="list the selected cases and exit")
+    p.add_argument("--max-message", type=int, default=cases_deflate.SETTINGS["max_message"],
+                   metavar="BYTES",
+                   help="the largest message the peer accepts, for the decompression-bomb "
+                        "cases 14.3.x; default %(default)s")
+    p.add_argument("--fail-unsupported", action="store_true",
+                   help="UNSUPPORTED cases (permessage-deflate declined or not offered as the "
+                        "case needs) fail the run")
+    if add_arguments is not None:
+        add_arguments(p)
     args = p.parse_args(opts)
+    if args.max_message < 1:
+        p.error("--max-message must be positive")
+    cases_deflate.SETTINGS["max_message"] = args.max_message
     args.selected = case_table.select([s.strip() for s in args.cases.split(",") if s.strip()])
     if args.list:
         for c in args.selected:

@@ -8,13 +8,20 @@ FAILED        anything else, including any frame from the peer that breaks
               RFC 6455.
 INFORMATIONAL the case only reports what happened (7.1.6); it passes unless
               the peer broke the protocol or never answered the close frame.
+UNSUPPORTED   the case needs permessage-deflate with parameters the peer did
+              not agree to (it declined the offer, or its offer does not allow
+              them); the connection is still closed and checked, and any
+              protocol error makes it FAILED.
 """
+
+from plan import Plan
 
 OK = "OK"
 NON_STRICT = "NON-STRICT"
 FAILED = "FAILED"
 INFO = "INFORMATIONAL"
-_RANK = {OK: 0, INFO: 0, NON_STRICT: 1, FAILED: 2}
+UNSUPPORTED = "UNSUPPORTED"
+_RANK = {OK: 0, INFO: 0, UNSUPPORTED: 0, NON_STRICT: 1, FAILED: 2}
 _NORMAL_CODES = {1000, 1001}
 
 
@@ -60,7 +67,9 @@ def _close(plan, out):
             return OK, ""
         if code is None:
             return NON_STRICT, "peer failed the connection with an empty close frame, expected %s" % want
-        return NON_STRICT, "peer failed the connection with close code %d, expected %s" % (code, want)
+        strict = exp.strict_code and code not in exp.lenient
+        return (FAILED if strict else NON_STRICT), \
+            "peer failed the connection with close code %d, expected %s" % (code, want)
 
     # The harness sent the first Close frame (or meant to).
     error_expected = not set(exp.codes) & _NORMAL_CODES
@@ -80,7 +89,7 @@ def _close(plan, out):
         return OK, ""
     if code in exp.codes:
         return OK, ""
-    return (FAILED if exp.strict_code else NON_STRICT), \
+    return (FAILED if exp.strict_code and code not in exp.lenient else NON_STRICT), \
         "peer answered close with code %d, expected %s" % (code, want)
 
 
@@ -89,6 +98,7 @@ def judge(plan, out):
     findings = []
     if out.violations:
         findings.append((FAILED, out.violations[0]))
+    findings.extend((NON_STRICT, lapse) for lapse in out.lapses)
     close = _close(plan, out)
     if plan.informational:
         if findings or close[0] == FAILED:
@@ -106,6 +116,15 @@ def judge(plan, out):
     verdict = max((v for v, _ in findings), key=_RANK.get, default=OK)
     reasons = [r for v, r in findings if v == verdict and r]
     return verdict, "; ".join(reasons)
+
+
+def unsupported(out, why):
+    """Verdict for a case that ran without the extension it needs: just opened
+    and closed with 1000.  Anything wrong with that is still FAILED."""
+    verdict, reason = judge(Plan([]), out)
+    if verdict == FAILED:
+        return FAILED, "%s (%s)" % (reason, why)
+    return UNSUPPORTED, why
 
 
 def worse(a, b):

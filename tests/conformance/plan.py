@@ -28,11 +28,17 @@ class Frame:
 
 @dataclass
 class Message:
-    """A data message, optionally split into fragments of `frag` bytes."""
+    """A data message, optionally split into fragments of `frag` bytes.
+
+    With permessage-deflate agreed the payload is compressed first (unless
+    `compress` is False) and `frag` applies to the compressed bytes, RSV1 on
+    the first frame only (RFC 7692 6.1).
+    """
     opcode: int
     payload: bytes
     frag: Optional[int] = None
     chop: object = None
+    compress: Optional[bool] = None
 
 
 @dataclass
@@ -81,6 +87,14 @@ class RttLoop:
     count: int
 
 
+@dataclass
+class EchoEach:
+    """Send each payload as a message, each only after the previous echo arrived."""
+    opcode: int
+    payloads: list
+    frag: Optional[int] = None
+
+
 @dataclass(frozen=True)
 class CloseExpect:
     """How the connection must end.
@@ -93,6 +107,7 @@ class CloseExpect:
     kind "fail": the peer must fail the connection itself, with a code in `codes`.
     `strict_code`: a wrong code is FAILED rather than NON-STRICT (used where
         the close code is the very thing under test).
+    `lenient`: with strict_code, codes that are NON-STRICT rather than FAILED.
     `exit`: what the client's exit status should be in the client direction
         ("zero", "nonzero" or "any").
     """
@@ -100,6 +115,7 @@ class CloseExpect:
     codes: tuple = (1000,)
     strict_code: bool = False
     exit: str = "zero"
+    lenient: tuple = ()
 
 
 def normal_close():
@@ -114,6 +130,36 @@ def answers_close(*codes, exit, strict=True):
     return CloseExpect("sent", tuple(codes), strict, exit)
 
 
+@dataclass(frozen=True)
+class Want:
+    """permessage-deflate parameters the harness, as the server, wants to answer with.
+
+    Only what RFC 7692 lets the offer being accepted allow is ever sent; see
+    pmd.fit().  None means "leave the parameter out" (for the window sizes:
+    unless the offer makes it mandatory).
+    """
+    server_no_context_takeover: bool = False
+    client_no_context_takeover: bool = False
+    server_max_window_bits: Optional[int] = None
+    client_max_window_bits: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Deflate:
+    """How a case negotiates permessage-deflate (RFC 7692).
+
+    offers:    harness as client: the extension offers it sends, in order of
+               preference, each a tuple of (parameter, value or None).
+    accepts:   harness as server: the answers it tries, in order, against the
+               client's offers (the first that RFC 7692 allows wins).
+    negotiate: False to offer nothing / decline every offer (for cases that
+               check that RSV1 fails a connection without the extension).
+    """
+    offers: tuple = ((),)
+    accepts: tuple = (Want(),)
+    negotiate: bool = True
+
+
 @dataclass
 class Plan:
     steps: list
@@ -123,6 +169,7 @@ class Plan:
     judge_events: Optional[Callable] = None       # overrides ok/non_strict when set
     close: CloseExpect = field(default_factory=normal_close)
     informational: bool = False                   # outcome is reported, not judged
+    deflate: Optional[Deflate] = None             # permessage-deflate negotiation, if any
 
 
 @dataclass
@@ -132,6 +179,7 @@ class Case:
     build: Callable[[], Plan]  # built lazily: category 9 payloads are large
     weight_mib: float = 0.0    # traffic volume, used to scale the timeout
     extra_seconds: float = 0.0
+    extension: bool = False    # needs permessage-deflate: run only when selected by id
 
     def sort_key(self):
         return tuple(int(p) for p in self.id.split("."))

@@ -4,13 +4,15 @@ import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-from judge import FAILED, INFO, NON_STRICT, OK
+from judge import FAILED, INFO, NON_STRICT, OK, UNSUPPORTED
 
 
 class Reporter:
-    def __init__(self, suite, allow_non_strict, junit_path=None, stream=sys.stdout):
+    def __init__(self, suite, allow_non_strict, junit_path=None, stream=sys.stdout,
+                 fail_unsupported=False):
         self.suite = suite
         self.allow_non_strict = allow_non_strict
+        self.fail_unsupported = fail_unsupported
         self.junit_path = junit_path
         self.stream = stream
         self.results = []  # (case id, description, verdict, reason, seconds, note)
@@ -30,13 +32,14 @@ class Reporter:
         print("ERROR: " + text, file=self.stream, flush=True)
 
     def _fails(self, verdict):
-        return verdict == FAILED or (verdict == NON_STRICT and not self.allow_non_strict)
+        return (verdict == FAILED or (verdict == NON_STRICT and not self.allow_non_strict)
+                or (verdict == UNSUPPORTED and self.fail_unsupported))
 
     def finish(self, seconds):
         counts = Counter(r[2] for r in self.results)
-        summary = "%s: %d cases, OK %d, NON-STRICT %d, FAILED %d, INFORMATIONAL %d, %.1f s" % (
+        summary = "%s: %d cases, OK %d, NON-STRICT %d, FAILED %d, INFORMATIONAL %d, UNSUPPORTED %d, %.1f s" % (
             self.suite, len(self.results), counts[OK], counts[NON_STRICT], counts[FAILED],
-            counts[INFO], seconds)
+            counts[INFO], counts[UNSUPPORTED], seconds)
         print(summary, file=self.stream, flush=True)
         if self.junit_path:
             self._write_junit(seconds)

@@ -2,7 +2,9 @@
 
 A reader thread parses everything the peer sends (so a peer that echoes while
 the harness is still writing 16 MiB never stalls), checks each frame against
-RFC 6455, and turns it into events.  The calling thread is the only writer:
+RFC 6455 (and RFC 7692 when permessage-deflate was agreed: RSV1 only on the
+first frame of a data message, data that inflates under the agreed window and
+context rules), and turns it into events.  The calling thread is the only writer:
 it performs the steps, then closes the connection the way the plan says, and
 returns an Outcome for judge.py.
 """
@@ -13,12 +15,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from plan import (CHOP_FRAME, Close, Frame, Message, RttLoop, Sleep, SplitFrame,
+from plan import (CHOP_FRAME, Close, EchoEach, Frame, Message, RttLoop, Sleep, SplitFrame,
                   WaitFail)
-from wsproto_raw import (KNOWN_OPCODES, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT,
-                         ConnectionEnded, PeerViolation, ReadStopped, StreamReader,
+from pmd import Compressor, Decompressor, InflateError
+from wsproto_raw import (KNOWN_OPCODES, MAX_INBOUND_FRAME, OP_CLOSE, OP_CONT, OP_PING, OP_PONG,
+                         OP_TEXT, ConnectionEnded, PeerViolation, ReadStopped, StreamReader,
                          apply_mask, build_frame, close_code_valid_on_wire, close_payload,
                          frame_header, read_frame, send_all)
+
+RSV1 = 4  # the "rsv" value of a frame with only RSV1 set (RSV1 RSV2 RSV3 = 4 2 1)
 
 FRAME_PAUSE = 0.005      # pause after a frame written on its own, so it arrives on its own
 CHOP_PAUSE = 0.001       # pause between octet-wise chops of small frames
@@ -30,6 +35,7 @@ TCP_CLOSE_GRACE = 2.0    # how long the other side gets to end TCP after the clo
 class Outcome:
     events: list = field(default_factory=list)
     violations: list = field(default_factory=list)
+    lapses: list = field(default_factory=list)  # NON-STRICT findings about the peer's frames
     peer_close: object = None        # (code or None, reason) of the peer's Close frame
     peer_closed_first: bool = False  # its Close was not an answer to ours
     harness_close_sent: bool = False
@@ -38,11 +44,33 @@ class Outcome:
     server_closed_tcp: object = None  # harness-as-client only: did the server end TCP first
     send_error: str = ""
     seconds: float = 0.0
+    # permessage-deflate statistics: data messages from the peer, how many of
+    # them compressed, and their payload sizes on the wire and inflated.
+    messages_in: int = 0
+    compressed_in: int = 0
+    wire_in: int = 0
+    plain_in: int = 0
+
+    def deflate_note(self):
+        if not self.messages_in:
+            return ""
+        note = "peer compressed %d/%d" % (self.compressed_in, self.messages_in)
+        if self.plain_in:
+            note += " (%.0f%% of size)" % (100.0 * self.wire_in / self.plain_in)
+        return note
 
 
 class Session:
-    def __init__(self, sock, leftover, *, harness_is_client, deadline):
+    def __init__(self, sock, leftover, *, harness_is_client, deadline, deflate=None):
         self.sock = sock
+        self.deflate = deflate  # pmd.Agreement, or None without permessage-deflate
+        self.compressor = None
+        self.decompressor = None
+        if deflate is not None:
+            if deflate.send_bits is not None:
+                self.compressor = Compressor(deflate.send_bits, deflate.send_reset)
+            self.decompressor = Decompressor(deflate.recv_bits, deflate.recv_reset,
+                                             MAX_INBOUND_FRAME, deflate.recv_hint_reset)
         self.masked = harness_is_client  # RFC 6455 5.1: only clients mask
         self.harness_is_client = harness_is_client
         self.deadline = deadline
@@ -61,13 +89,12 @@ class Session:
             self.out.violations.append(text)
 
     def _read_loop(self):
-        msg_kind = None
-        parts = []
+        msg = (None, [], False)  # kind of the message being received, its frames, compressed?
         try:
             while True:
                 f = read_frame(self._stream)
                 with self.cond:
-                    msg_kind, parts = self._on_frame(f, msg_kind, parts)
+                    msg = self._on_frame(f, msg)
                     self.cond.notify_all()
         except ConnectionEnded as e:
             with self.cond:
@@ -81,20 +108,30 @@ class Session:
         except (ReadStopped, OSError):
             pass
 
-    def _on_frame(self, f, msg_kind, parts):
+    def _check_rsv(self, f):
+        if not f.rsv:
+            return
+        if self.deflate is None or f.rsv & ~RSV1:
+            self._violation("peer set RSV bits %d without a negotiated extension" % f.rsv)
+        elif f.opcode >= 8:
+            self._violation("peer set RSV1 on a control frame (RFC 7692 6.1)")
+        elif f.opcode == OP_CONT:
+            self._violation("peer set RSV1 on a continuation frame (RFC 7692 6.1)")
+
+    def _on_frame(self, f, msg):
+        msg_kind, parts, compressed = msg
         out = self.out
         if out.peer_close is not None:
             self._violation("peer sent a frame (opcode %d) after its close frame" % f.opcode)
-            return msg_kind, parts
+            return msg
         if f.masked == self.harness_is_client:
             self._violation("server sent a masked frame" if f.masked else "client sent an unmasked frame")
-        if f.rsv:
-            self._violation("peer set RSV bits %d without a negotiated extension" % f.rsv)
+        self._check_rsv(f)
         if not f.minimal_length:
             self._violation("peer used a non-minimal payload length encoding")
         if f.opcode not in KNOWN_OPCODES:
             self._violation("peer sent reserved opcode %d" % f.opcode)
-            return msg_kind, parts
+            return msg
         if f.opcode >= 8:
             if not f.fin or len(f.payload) > 125:
                 self._violation("peer sent a fragmented or oversized control frame")
@@ -106,26 +143,47 @@ class Session:
                 self.pending_pongs.append(f.payload)
             else:
                 out.events.append(("pong", f.payload))
-            return msg_kind, parts
+            return msg
         if f.opcode == OP_CONT:
             if msg_kind is None:
                 self._violation("peer sent a continuation frame with no message to continue")
-                return msg_kind, parts
+                return msg
         else:
             if msg_kind is not None:
                 self._violation("peer started a new message inside a fragmented one")
             msg_kind, parts = ("text" if f.opcode == OP_TEXT else "binary"), []
+            compressed = self.deflate is not None and bool(f.rsv & RSV1)
         parts.append(f.payload)
         if not f.fin:
-            return msg_kind, parts
+            return msg_kind, parts, compressed
         payload = parts[0] if len(parts) == 1 else b"".join(parts)
+        out.messages_in += 1
+        if compressed:
+            out.compressed_in += 1
+            out.wire_in += len(payload)
+            try:
+                payload = self.decompressor.decompress(payload)
+            except InflateError as e:
+                d = self.decompressor
+                self._violation("peer sent a compressed message that does not inflate with a "
+                                "%d-bit window%s: %s" % (d.bits, " and no context takeover"
+                                                         if d.reset else "", e))
+                out.events.append((msg_kind + "-not-inflating", b""))
+                return None, [], False
+            if self.decompressor.hint_broken and not out.lapses:
+                out.lapses.append("client offered client_no_context_takeover (RFC 7692 7.1.1.2: it "
+                                  "is not going to use context takeover) but its messages refer "
+                                  "to earlier ones")
+        else:
+            out.wire_in += len(payload)
+        out.plain_in += len(payload)
         if msg_kind == "text":
             try:
                 payload.decode("utf-8")
             except UnicodeDecodeError:
                 self._violation("peer sent a text message that is not valid UTF-8")
         out.events.append((msg_kind, payload))
-        return None, []
+        return None, [], False
 
     def _parse_close(self, payload):
         if not payload:
@@ -175,12 +233,16 @@ class Session:
         else:
             self._write(data, chop)
 
-    def _message_frames(self, step):
-        payload = step.payload
-        size = step.frag or len(payload) or 1
+    def _message_frames(self, opcode, payload, frag=None, compress=None):
+        rsv = 0
+        if self.compressor is not None and compress is not False:
+            payload = self.compressor.compress(payload)
+            rsv = RSV1  # first frame only (RFC 7692 6.1)
+        size = frag or len(payload) or 1
         chunks = [payload[i:i + size] for i in range(0, len(payload), size)] or [b""]
         for i, chunk in enumerate(chunks):
-            yield self._frame(step.opcode if i == 0 else OP_CONT, chunk, fin=i == len(chunks) - 1)
+            yield self._frame(opcode if i == 0 else OP_CONT, chunk, fin=i == len(chunks) - 1,
+                              rsv=rsv if i == 0 else 0)
 
     def _wait_fail(self, seconds):
         """True if the peer failed or closed the connection within `seconds`."""
@@ -198,7 +260,7 @@ class Session:
         if isinstance(step, Frame):
             self._emit(self._frame(step.opcode, step.payload, step.fin, step.rsv), step.chop)
         elif isinstance(step, Message):
-            frames = list(self._message_frames(step))
+            frames = list(self._message_frames(step.opcode, step.payload, step.frag, step.compress))
             if step.chop == CHOP_FRAME:
                 for fr in frames:
                     self._emit(fr, CHOP_FRAME)
@@ -220,7 +282,9 @@ class Session:
         elif isinstance(step, SplitFrame):
             return self._split_frame(step)
         elif isinstance(step, RttLoop):
-            return self._rtt_loop(step)
+            return self._echo_each(step.opcode, [step.payload] * step.count, None)
+        elif isinstance(step, EchoEach):
+            return self._echo_each(step.opcode, step.payloads, step.frag)
         else:
             raise TypeError("unknown step %r" % (step,))
         return True
@@ -245,19 +309,32 @@ class Session:
                     self.out.events.append(("timeout", step.labels[i]))
         return True
 
-    def _rtt_loop(self, step):
-        kind = "text" if step.opcode == OP_TEXT else "binary"
-        for i in range(step.count):
-            self._write(self._frame(step.opcode, step.payload))
+    def _echo_each(self, opcode, payloads, frag):
+        """Sends the payloads one at a time, each once the one before came back."""
+        kind = "text" if opcode == OP_TEXT else "binary"
+        seen = 0  # events already looked at
+        for payload in payloads:
+            self._write(b"".join(self._message_frames(opcode, payload, frag)))
             with self.cond:
-                while (sum(1 for e in self.out.events if e[0] == kind) <= i
-                       and not self._peer_done()):
+                echoed = False
+                while not echoed:
+                    events = self.out.events
+                    while seen < len(events) and not echoed:
+                        event = events[seen]
+                        seen += 1
+                        if event[0] in ("ping", "pong"):
+                            continue
+                        if event != (kind, payload):
+                            return False
+                        echoed = True
+                    if echoed:
+                        break
+                    if self._peer_done():
+                        return False
                     remaining = self.deadline - time.monotonic()
                     if remaining <= 0:
                         return False
                     self.cond.wait(remaining)
-                if self._peer_done() or self.out.events[-1] != (kind, step.payload):
-                    return False
         return True
 
     # ------------------------------------------------------------ the case

@@ -7,6 +7,9 @@ exactly what the implementation under test sends back.
 Sockets stay in blocking mode, but every read and write here goes through
 poll() plus MSG_DONTWAIT, so one thread can write a 16 MiB message while
 another thread reads the echo, and no call ever waits past its deadline.
+The same code runs over TLS: tls.TlsSocket has the socket methods used here,
+plus buffered_input() (already-decrypted bytes that poll() cannot see) and
+has_pending_output() (ciphertext still to be handed to TCP).
 """
 
 import base64
@@ -113,6 +116,11 @@ def close_code_valid_on_wire(code):
 
 
 def _wait(sock, events, deadline, stop=None):
+    buffered = getattr(sock, "buffered_input", None)
+    if buffered is not None and events & select.POLLIN and buffered():
+        if stop is not None and stop.is_set():
+            raise ReadStopped("stopped")
+        return
     poller = select.poll()
     poller.register(sock.fileno(), events)
     while True:
@@ -134,6 +142,11 @@ def send_all(sock, data, deadline):
         except (BlockingIOError, InterruptedError):
             continue
         view = view[n:]
+    # TLS: the last records may still sit in the socket object's queue.
+    pending = getattr(sock, "has_pending_output", None)
+    while pending is not None and pending():
+        _wait(sock, select.POLLOUT, deadline)
+        sock.flush_some()
 
 
 class StreamReader:
@@ -263,9 +276,16 @@ def _tokens(value):
     return {t.strip().lower() for t in value.split(",") if t.strip()}
 
 
-def client_handshake(sock, host_header, path, deadline):
-    """Upgrade a fresh connection as a client; returns bytes read past the head."""
+def client_handshake(sock, host_header, path, deadline, extensions=None):
+    """Upgrade a fresh connection as a client.
+
+    `extensions`: a Sec-WebSocket-Extensions value to offer, or None to offer
+    nothing.  Returns (bytes read past the head, the response's
+    Sec-WebSocket-Extensions value or "").  Judging that value is the
+    caller's business when it offered something.
+    """
     key = base64.b64encode(os.urandom(16)).decode("ascii")
+    offer = "Sec-WebSocket-Extensions: %s\r\n" % extensions if extensions else ""
     request = (
         "GET %s HTTP/1.1\r\n"
         "Host: %s\r\n"
@@ -273,7 +293,8 @@ def client_handshake(sock, host_header, path, deadline):
         "Connection: Upgrade\r\n"
         "Sec-WebSocket-Key: %s\r\n"
         "Sec-WebSocket-Version: 13\r\n"
-        "\r\n" % (path, host_header, key)
+        "%s"
+        "\r\n" % (path, host_header, key, offer)
     )
     send_all(sock, request.encode("ascii"), deadline)
     head, rest = _read_http_head(sock, deadline)
@@ -287,15 +308,24 @@ def client_handshake(sock, host_header, path, deadline):
         raise HandshakeError("response Connection header is %r" % headers.get("connection"))
     if headers.get("sec-websocket-accept") != accept_for(key):
         raise HandshakeError("wrong Sec-WebSocket-Accept %r" % headers.get("sec-websocket-accept"))
-    # Nothing was offered, so nothing may be selected (RFC 6455 4.1, steps 5-6).
-    for name in ("sec-websocket-extensions", "sec-websocket-protocol"):
-        if headers.get(name):
-            raise HandshakeError("server selected %s %r that was not offered" % (name, headers[name]))
-    return rest
+    # What was not offered may not be selected (RFC 6455 4.1, steps 5-6).
+    if headers.get("sec-websocket-protocol"):
+        raise HandshakeError("server selected Sec-WebSocket-Protocol %r that was not offered"
+                             % headers["sec-websocket-protocol"])
+    if headers.get("sec-websocket-extensions") and not extensions:
+        raise HandshakeError("server selected Sec-WebSocket-Extensions %r that was not offered"
+                             % headers["sec-websocket-extensions"])
+    return rest, headers.get("sec-websocket-extensions", "")
 
 
-def server_handshake(sock, deadline):
-    """Accept an upgrade request as a server; returns (request path, bytes past the head)."""
+def server_handshake(sock, deadline, choose_extensions=None):
+    """Accept an upgrade request as a server; returns (request path, bytes past the head).
+
+    `choose_extensions(path, offered)` gets the request's Sec-WebSocket-Extensions
+    value ("" if none) and returns the value to answer with, or None to select
+    no extension; it raises HandshakeError to refuse the request with 400.
+    Without it every extension offer is declined.
+    """
     head, rest = _read_http_head(sock, deadline)
     request_line, headers = _parse_head(head)
     problem = None
@@ -319,6 +349,12 @@ def server_handshake(sock, deadline):
         problem = "Sec-WebSocket-Key %r is not 16 base64-encoded bytes" % key
     elif rest:
         problem = "client sent %d bytes before the handshake response" % len(rest)
+    selected = None
+    if not problem and choose_extensions is not None:
+        try:
+            selected = choose_extensions(parts[1], headers.get("sec-websocket-extensions", ""))
+        except HandshakeError as e:
+            problem = str(e)
     if problem:
         try:
             send_all(sock, b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", deadline)
@@ -330,7 +366,8 @@ def server_handshake(sock, deadline):
         "Upgrade: websocket\r\n"
         "Connection: Upgrade\r\n"
         "Sec-WebSocket-Accept: %s\r\n"
-        "\r\n" % accept_for(key)
+        "%s"
+        "\r\n" % (accept_for(key), "Sec-WebSocket-Extensions: %s\r\n" % selected if selected else "")
     )
     send_all(sock, response.encode("ascii"), deadline)
     return parts[1], rest

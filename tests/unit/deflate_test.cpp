@@ -111,6 +111,11 @@ TEST(DeflateNegotiation, ClientOfferAndResponseChecks) {
   EXPECT_FALSE(accept_deflate_response(response("permessage-deflate; server_no_context_takeover"),
                                        o, agreed));
   EXPECT_TRUE(agreed.server_no_context_takeover);
+  EXPECT_TRUE(agreed.client_no_context_takeover)
+      << "we offered not to keep context: we keep our word";
+  DeflateOptions keeps = o;
+  keeps.client_context_takeover = true;
+  EXPECT_FALSE(accept_deflate_response(response("permessage-deflate"), keeps, agreed));
   EXPECT_FALSE(agreed.client_no_context_takeover);
   EXPECT_FALSE(
       accept_deflate_response(response("permessage-deflate; server_max_window_bits=9"), o, agreed));
