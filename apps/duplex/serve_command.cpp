@@ -29,6 +29,7 @@ struct ServeArgs {
   bool verbose = false;
   std::string tls_cert;
   std::string tls_key;
+  bool no_tickets = false;
   DeflateOptions deflate;
 };
 
@@ -47,7 +48,7 @@ int run_serve(const ServeArgs& a) {
   options.max_message_size = a.max_message;
   options.fragment_size = a.fragment_size;
   options.allowed_origins = a.origins;
-  options.tls = {a.tls_cert, a.tls_key};
+  options.tls = {a.tls_cert, a.tls_key, !a.no_tickets};
   options.deflate = a.deflate;
   const bool verbose = a.verbose;
   options.log = [verbose](LogLevel level, std::string_view text) {
@@ -138,6 +139,9 @@ Run add_serve_command(CLI::App& app) {
           ->check(CLI::ExistingFile);
   auto* key = cmd->add_option("--tls-key", args->tls_key, "The certificate's PEM private key")
                   ->check(CLI::ExistingFile);
+  cmd->add_flag("--tls-no-tickets", args->no_tickets,
+                "Issue no TLS 1.3 session tickets (~8 KiB less per connection, no resumption)")
+      ->needs(cert);
   cert->needs(key);
   key->needs(cert);
   add_deflate_flags(cmd, args->deflate);

@@ -102,7 +102,8 @@ bool is_ip_literal(const std::string& host) {
 }  // namespace
 
 std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file,
-                                               const std::string& key_file, std::string& error) {
+                                               const std::string& key_file, bool session_tickets,
+                                               std::string& error) {
   ERR_clear_error();
   SSL_CTX* ctx = new_context(TLS_server_method());
   if (!ctx) {
@@ -123,6 +124,7 @@ std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file,
     return nullptr;
   }
   SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
+  if (!session_tickets) SSL_CTX_set_num_tickets(ctx, 0);
   return result;
 }
 

@@ -23,7 +23,8 @@ class TlsContext {
   // A server context from a PEM certificate chain and private key: TLS 1.2
   // and 1.3 only, ALPN http/1.1. Returns null with the reason in `error`.
   static std::shared_ptr<TlsContext> server(const std::string& cert_file,
-                                            const std::string& key_file, std::string& error);
+                                            const std::string& key_file, bool session_tickets,
+                                            std::string& error);
   // A client context: peer verification on against the system's CA store or
   // `ca_file`, unless `verify` is false.
   static std::shared_ptr<TlsContext> client(const std::string& ca_file, bool verify,

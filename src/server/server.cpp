@@ -129,7 +129,8 @@ std::error_code Server::listen(std::string* detail) {
   const ServerOptions& o = impl_->options;
   if (!o.tls.cert_file.empty() || !o.tls.key_file.empty()) {
     std::string why;
-    impl_->tls = net::TlsContext::server(o.tls.cert_file, o.tls.key_file, why);
+    impl_->tls =
+        net::TlsContext::server(o.tls.cert_file, o.tls.key_file, o.tls.session_tickets, why);
     if (!impl_->tls) {
       if (detail) *detail = why;
       impl_->log(LogLevel::info, why);
