@@ -111,7 +111,7 @@ def main():
     if bool(args.tls_cert) != bool(args.tls_ca):
         p.error("--tls-cert goes with --tls-key and --tls-ca")
     tls = f" --tls-cert {args.tls_cert} --tls-key {args.tls_key}" if args.tls_cert else ""
-    servers = [("duplex", f"{args.duplex} serve --port {{port}} --threads 1 --ping-interval 0 --idle-timeout 0" + tls)]
+    servers = [("duplex", f"{args.duplex} serve --echo --port {{port}} --threads 1 --ping-interval 0 --idle-timeout 0" + tls)]
     for spec in args.server:
         name, _, command = spec.partition("=")
         if not command:

@@ -9,8 +9,8 @@ that figure; neither are shared-library code pages, which the first
 handshakes page in once (hashing, TLS) and which would otherwise be spread
 over the connections: a few warm-up connections are opened first.
 
-  bench/idle_memory.py --connections 5000 -- build/release/apps/duplex serve --port {port} --threads 1
-  bench/idle_memory.py --deflate --exchange -- build/release/apps/duplex serve --port {port} --deflate
+  bench/idle_memory.py --connections 5000 -- build/release/apps/duplex serve --echo --port {port} --threads 1
+  bench/idle_memory.py --deflate --exchange -- build/release/apps/duplex serve --echo --port {port} --deflate
 """
 import argparse
 import base64

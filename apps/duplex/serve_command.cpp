@@ -3,6 +3,10 @@
 #include "commands.hpp"
 #include "deflate_flags.hpp"
 
+#include "chat_service.hpp"
+#include "demo_routes.hpp"
+#include "ticker_service.hpp"
+
 #include <duplex/server.hpp>
 
 #include <chrono>
@@ -37,6 +41,12 @@ std::chrono::milliseconds seconds(double s) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
 }
 
+void log_close(WebSocket& ws, CloseCode code, std::string_view reason) {
+  std::fprintf(stderr, "duplex: WebSocket closed: %s %s %u %.*s\n", ws.remote_address().c_str(),
+               std::string(ws.path()).c_str(), static_cast<unsigned>(code),
+               static_cast<int>(reason.size()), reason.data());
+}
+
 int run_serve(const ServeArgs& a) {
   ServerOptions options;
   options.host = a.host;
@@ -58,25 +68,26 @@ int run_serve(const ServeArgs& a) {
   };
 
   Server server(options);
-  WebSocketRoute route;
-  if (a.broadcast) {
-    // Every connection subscribes to one topic; every message is published
-    // there, framed once for all receivers, the sender included.
-    route.on_open = [](WebSocket& ws) { ws.subscribe("broadcast"); };
-    route.on_message = [](WebSocket& ws, Message m) {
-      ws.publish("broadcast", m.data, m.opcode, true);
-    };
+  demo::ChatService chat;
+  demo::TickerService ticker(server, std::chrono::milliseconds(200));
+  if (a.echo || a.broadcast) {
+    // Tools and benchmarks: every path echoes, or every message goes to
+    // everyone (framed once for all of them, the sender included).
+    WebSocketRoute route;
+    if (a.broadcast) {
+      route.on_open = [](WebSocket& ws) { ws.subscribe("broadcast"); };
+      route.on_message = [](WebSocket& ws, Message m) {
+        ws.publish("broadcast", m.data, m.opcode, true);
+      };
+    } else {
+      route.on_message = [](WebSocket& ws, Message m) { ws.send(m.data, m.opcode); };
+    }
+    if (verbose) route.on_close = log_close;
+    server.websocket("*", std::move(route));
   } else {
-    route.on_message = [](WebSocket& ws, Message m) { ws.send(m.data, m.opcode); };
+    // The demo: the page, /chat, /ticker, /echo.
+    demo::add_demo_routes(server, chat, ticker, a.static_dir.empty());
   }
-  if (verbose) {
-    route.on_close = [](WebSocket& ws, CloseCode code, std::string_view reason) {
-      std::fprintf(stderr, "duplex: WebSocket closed: %s %s %u %.*s\n", ws.remote_address().c_str(),
-                   std::string(ws.path()).c_str(), static_cast<unsigned>(code),
-                   static_cast<int>(reason.size()), reason.data());
-    };
-  }
-  server.websocket("*", std::move(route));
   std::string detail;
   if (const auto ec = server.listen(&detail)) {
     if (!detail.empty()) {
@@ -90,8 +101,16 @@ int run_serve(const ServeArgs& a) {
   const bool v6 = a.host.find(':') != std::string::npos;
   std::printf("listening on %s://%s%s%s:%u\n", a.tls_cert.empty() ? "ws" : "wss", v6 ? "[" : "",
               a.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()));
+  if (!a.echo && !a.broadcast) {
+    std::printf("demo: open %s://%s%s%s:%u/ in a browser\n", a.tls_cert.empty() ? "http" : "https",
+                v6 ? "[" : "", a.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()));
+  }
   std::fflush(stdout);
-  if (const auto ec = server.run()) {
+  const bool demo_mode = !a.echo && !a.broadcast;
+  if (demo_mode) ticker.start();
+  const auto ran = server.run();
+  ticker.stop();
+  if (const auto ec = ran) {
     std::fprintf(stderr, "duplex: %s\n", ec.message().c_str());
     return 1;
   }
@@ -102,7 +121,8 @@ int run_serve(const ServeArgs& a) {
 
 Run add_serve_command(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
-  CLI::App* cmd = app.add_subcommand("serve", "Run the WebSocket server (echo or broadcast)");
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Run the WebSocket server: the chat and ticker demo, or echo, or broadcast");
   cmd->add_option("--host", args->host, "Address to listen on (0.0.0.0 or :: for every interface)")
       ->capture_default_str();
   cmd->add_option("--port", args->port, "TCP port (0: any free port)")

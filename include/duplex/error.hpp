@@ -37,22 +37,23 @@ enum class Error {
   no_message_in_progress,      // continuation without a started message
 
   // Opening handshake, either side.
-  http_incomplete = 200,     // not an error: more bytes are needed
-  http_malformed,            // request or response is not valid HTTP/1.1
-  http_headers_too_large,    // header block over the configured limit
-  http_too_many_headers,     // more header fields than the configured limit
-  method_not_get,            // upgrade request that is not GET
-  http_version_not_1_1,      // not HTTP/1.1
-  missing_host,              // no (or more than one) Host header
-  not_an_upgrade,            // Upgrade: websocket / Connection: upgrade missing
-  invalid_key,               // Sec-WebSocket-Key not 16 bytes of base64
-  unsupported_version,       // Sec-WebSocket-Version other than 13
-  origin_not_allowed,        // Origin not on the allow-list
-  invalid_extension_header,  // Sec-WebSocket-Extensions does not parse
-  handshake_rejected,        // server answered with a status other than 101
-  invalid_accept,            // Sec-WebSocket-Accept does not match the key
-  unexpected_subprotocol,    // server picked a subprotocol we did not offer
-  unexpected_extension,      // server accepted an extension we did not offer
+  http_incomplete = 200,       // not an error: more bytes are needed
+  http_malformed,              // request or response is not valid HTTP/1.1
+  http_headers_too_large,      // header block over the configured limit
+  http_too_many_headers,       // more header fields than the configured limit
+  method_not_get,              // upgrade request that is not GET
+  http_version_not_1_1,        // not HTTP/1.1
+  missing_host,                // no (or more than one) Host header
+  not_an_upgrade,              // Upgrade: websocket / Connection: upgrade missing
+  invalid_key,                 // Sec-WebSocket-Key not 16 bytes of base64
+  unsupported_version,         // Sec-WebSocket-Version other than 13
+  origin_not_allowed,          // Origin not on the allow-list
+  invalid_extension_header,    // Sec-WebSocket-Extensions does not parse
+  handshake_rejected,          // server answered with a status other than 101
+  invalid_accept,              // Sec-WebSocket-Accept does not match the key
+  unexpected_subprotocol,      // server picked a subprotocol we did not offer
+  unexpected_extension,        // server accepted an extension we did not offer
+  invalid_extension_response,  // server answered an offer with parameters it may not use
 
   // Connecting (client side) and timers.
   invalid_url = 300,     // not a ws:// or wss:// URI

@@ -85,6 +85,11 @@ struct HttpResponse {
 
 using HttpHandler = std::function<void(const HttpRequest&, HttpResponse&)>;
 
+// The Content-Type for a file name, by its extension ("text/html;
+// charset=utf-8", "text/javascript; charset=utf-8", ...), as the static-file
+// server uses it.
+std::string_view content_type_for(std::string_view file_name) noexcept;
+
 // What happens to a published message for a subscriber whose outgoing
 // buffer is already over max_backpressure (a reader that cannot keep up).
 enum class SlowConsumerPolicy {
@@ -136,7 +141,10 @@ struct ServerOptions {
   std::chrono::milliseconds close_timeout{5'000};     // wait for the peer's close / FIN
   std::chrono::milliseconds shutdown_timeout{5'000};  // graceful shutdown bound
 
-  bool handle_signals = true;  // run() stops gracefully on SIGINT and SIGTERM
+  // run() stops gracefully on SIGINT and SIGTERM, which it blocks and reads
+  // through a signalfd: threads the application started before run() should
+  // block them too, or one of them may take the signal instead.
+  bool handle_signals = true;
   // Connection-level log lines; warnings go to stderr when this is empty.
   std::function<void(LogLevel, std::string_view)> log;
 };

@@ -148,7 +148,7 @@ std::error_code accept_deflate_response(const Extension& response, const Deflate
   ParsedParams p;
   auto refuse = [&](std::string text) {
     if (why) *why = std::move(text);
-    return make_error_code(Error::unexpected_extension);
+    return make_error_code(Error::invalid_extension_response);
   };
   if (!parse_params(response, p, reason)) return refuse(reason);
   out = DeflateParams{};

@@ -50,6 +50,8 @@ class DuplexCategory final : public std::error_category {
       case Error::unexpected_subprotocol:
         return "server selected a subprotocol that was not offered";
       case Error::unexpected_extension: return "server accepted an extension that was not offered";
+      case Error::invalid_extension_response:
+        return "server answered the extension offer with parameters it may not use";
       case Error::invalid_url: return "invalid WebSocket URL";
       case Error::unsupported_scheme: return "unsupported URL scheme (use ws:// or wss://)";
       case Error::url_has_fragment: return "WebSocket URLs cannot have a #fragment";

@@ -1,5 +1,6 @@
 #include "server_impl.hpp"
 #include "server_loop.hpp"
+#include "static_files.hpp"
 
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -101,6 +102,10 @@ void Server::Impl::count_subscription(std::string_view topic, int delta) {
   std::size_t& n = topic_counts[key];
   n = static_cast<std::size_t>(static_cast<long long>(n) + delta);
   if (n == 0) topic_counts.erase(key);
+}
+
+std::string_view content_type_for(std::string_view file_name) noexcept {
+  return server::content_type_for(file_name);
 }
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

@@ -34,7 +34,7 @@ class Server:
     """`duplex serve` on an ephemeral port, stopped by PID at the end."""
 
     def __init__(self, *args, preexec_fn=None):
-        self.proc = subprocess.Popen([DUPLEX, "serve", "--host", "127.0.0.1", "--port", "0", *args],
+        self.proc = subprocess.Popen([DUPLEX, "serve", "--echo", "--host", "127.0.0.1", "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      preexec_fn=preexec_fn)
         line = self.proc.stdout.readline()

@@ -1,6 +1,8 @@
 """`duplex connect` against a peer server: what a user of the command line
 sees (exit status, stdout lines, the stderr report) for echo, a close code
-chosen by the server, a subprotocol, fragmented sends and a refused upgrade."""
+chosen by the server, a subprotocol, fragmented sends and a refused upgrade.
+
+`connect` is the command up to the URL: [duplex, "connect", OPTIONS...]."""
 
 import os
 import re
@@ -63,9 +65,9 @@ class InteractiveCli:
         return self.process.returncode, stderr
 
 
-def echo_every_size(results, duplex, peer, base_url):
+def echo_every_size(results, connect, peer, base_url):
     name = f"duplex connect --echo vs {peer} /drive-sizes"
-    run = run_bounded([duplex, "connect", "--echo", f"{base_url}/drive-sizes"], SIZES_LIMIT)
+    run = run_bounded(connect + ["--echo", f"{base_url}/drive-sizes"], SIZES_LIMIT)
     if run.timed_out:
         return results.fail(name, f"still running after {SIZES_LIMIT:.0f} s")
     report = run.stderr.strip()
@@ -77,9 +79,9 @@ def echo_every_size(results, duplex, peer, base_url):
     )
 
 
-def closed_by_server(results, duplex, peer, base_url):
+def closed_by_server(results, connect, peer, base_url):
     name = f"duplex connect vs {peer} /close 4001"
-    cli = InteractiveCli([duplex, "connect", f"{base_url}/close"])
+    cli = InteractiveCli(connect + [f"{base_url}/close"])
     cli.send_line("4001 bye now")
     status, stderr = cli.finish(close_stdin=False)
     results.check(
@@ -90,10 +92,10 @@ def closed_by_server(results, duplex, peer, base_url):
     )
 
 
-def subprotocol_and_echo(results, duplex, peer, base_url):
+def subprotocol_and_echo(results, connect, peer, base_url):
     name = f"duplex connect -v --subprotocol chat.v1 vs {peer} /protocol"
     url = f"{base_url}/protocol"
-    cli = InteractiveCli([duplex, "connect", "-v", "--subprotocol", "chat.v1", url])
+    cli = InteractiveCli(connect + ["-v", "--subprotocol", "chat.v1", url])
     cli.send_line("hello, peer")
     echoed = cli.read_line()
     status, stderr = cli.finish(close_stdin=True)
@@ -106,14 +108,13 @@ def subprotocol_and_echo(results, duplex, peer, base_url):
     )
 
 
-def fragmented_line(results, duplex, peer, base_url):
+def fragmented_line(results, connect, peer, base_url):
     """--fragment-size: /fragmented takes only messages in frames of that size
     (the Python peer counts them) and echoes in such frames."""
     name = f"duplex connect --fragment-size {FRAGMENT_SIZE} vs {peer} /fragmented"
     line = text_of_size(5 * FRAGMENT_SIZE + 1)
-    cli = InteractiveCli(
-        [duplex, "connect", "--fragment-size", str(FRAGMENT_SIZE), f"{base_url}/fragmented"]
-    )
+    url = f"{base_url}/fragmented"
+    cli = InteractiveCli(connect + ["--fragment-size", str(FRAGMENT_SIZE), url])
     cli.send_line(line)
     echoed = cli.read_line()
     status, stderr = cli.finish(close_stdin=True)
@@ -126,10 +127,10 @@ def fragmented_line(results, duplex, peer, base_url):
     )
 
 
-def refused_upgrade(results, duplex, peer, base_url):
+def refused_upgrade(results, connect, peer, base_url):
     name = f"duplex connect vs {peer} /reject"
     url = f"{base_url}/reject"
-    run = run_bounded([duplex, "connect", url], STEP_LIMIT)
+    run = run_bounded(connect + [url], STEP_LIMIT)
     lines = run.stderr.strip().splitlines()
     results.check(
         name,
@@ -143,9 +144,9 @@ def refused_upgrade(results, duplex, peer, base_url):
     )
 
 
-def run_cli_checks(results, duplex, peer, base_url):
-    echo_every_size(results, duplex, peer, base_url)
-    closed_by_server(results, duplex, peer, base_url)
-    subprotocol_and_echo(results, duplex, peer, base_url)
-    fragmented_line(results, duplex, peer, base_url)
-    refused_upgrade(results, duplex, peer, base_url)
+def run_cli_checks(results, connect, peer, base_url):
+    echo_every_size(results, connect, peer, base_url)
+    closed_by_server(results, connect, peer, base_url)
+    subprotocol_and_echo(results, connect, peer, base_url)
+    fragmented_line(results, connect, peer, base_url)
+    refused_upgrade(results, connect, peer, base_url)

@@ -2,6 +2,8 @@
 // handshake started by either side.
 #include "scenarios.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string_view>
 
@@ -30,9 +32,10 @@ struct Recorder {
     };
   }
   // The failure that ended the run, or nothing when it ran to its end.
-  std::optional<Outcome> run(duplex::Client& client, const std::string& url,
+  std::optional<Outcome> run(duplex::Client& client, const Target& target,
                              const duplex::ClientHandlers& h, std::chrono::seconds limit) {
-    if (const auto ec = client.connect(url, {}, h)) {
+    const std::string& url = target.url;
+    if (const auto ec = client.connect(url, target.options, h)) {
       return fail("cannot connect to " + url + ": " + ec.message());
     }
     const bool in_time = run_bounded(client, limit);
@@ -47,7 +50,7 @@ constexpr std::chrono::seconds kLimit{15};
 
 }  // namespace
 
-Outcome ping_peer(const std::string& url) {
+Outcome ping_peer(const Target& target) {
   // Empty, ordinary, and the 125-byte maximum of a control frame.
   const std::vector<std::string> payloads = {"", "ping from duplex", std::string(125, 'p')};
   std::size_t answered = 0;
@@ -75,7 +78,7 @@ Outcome ping_peer(const std::string& url) {
     ++answered;
     send_next(ws);
   };
-  if (auto failed = recorder.run(client, url, h, kLimit)) return *failed;
+  if (auto failed = recorder.run(client, target, h, kLimit)) return *failed;
   if (answered < payloads.size()) {
     return fail(std::to_string(answered) + " of " + std::to_string(payloads.size()) +
                 " pings answered before close " + recorder.close.describe());
@@ -83,7 +86,7 @@ Outcome ping_peer(const std::string& url) {
   return pass("pongs of 0, 16 and 125 bytes carried their pings' payloads");
 }
 
-Outcome answer_peer_ping(const std::string& url, const std::string& payload) {
+Outcome answer_peer_ping(const Target& target, const std::string& payload) {
   bool pinged = false;
   bool reported = false;
   Recorder recorder;
@@ -107,7 +110,7 @@ Outcome answer_peer_ping(const std::string& url, const std::string& payload) {
     reported = true;
     ws.close();
   };
-  if (auto failed = recorder.run(client, url, h, kLimit)) return *failed;
+  if (auto failed = recorder.run(client, target, h, kLimit)) return *failed;
   if (!reported) {
     return fail(std::string(pinged ? "pinged" : "never pinged") + ", no pong report before close " +
                 recorder.close.describe());
@@ -115,7 +118,7 @@ Outcome answer_peer_ping(const std::string& url, const std::string& payload) {
   return pass("pinged with \"" + payload + "\", the peer got our pong");
 }
 
-Outcome close_with(const std::string& url, unsigned code, const std::string& reason) {
+Outcome close_with(const Target& target, unsigned code, const std::string& reason) {
   Recorder recorder;
   duplex::Client client;
   duplex::ClientHandlers h = recorder.handlers();
@@ -125,7 +128,7 @@ Outcome close_with(const std::string& url, unsigned code, const std::string& rea
       ws.terminate();
     }
   };
-  if (auto failed = recorder.run(client, url, h, kLimit)) return *failed;
+  if (auto failed = recorder.run(client, target, h, kLimit)) return *failed;
   const CloseSeen& got = recorder.close;
   if (!got.seen || static_cast<unsigned>(got.code) != code || got.reason != reason) {
     return fail("closed with " + std::to_string(code) + " \"" + reason + "\", peer answered " +
@@ -134,19 +137,50 @@ Outcome close_with(const std::string& url, unsigned code, const std::string& rea
   return pass("peer echoed " + got.describe());
 }
 
-Outcome closed_by_peer(const std::string& url, unsigned code, const std::string& reason) {
+Outcome closed_by_peer(const Target& target, unsigned code, const std::string& reason) {
   Recorder recorder;
   duplex::Client client;
   duplex::ClientHandlers h = recorder.handlers();
   const std::string request = std::to_string(code) + (reason.empty() ? "" : " " + reason);
   h.on_open = [&](duplex::WebSocket& ws) { ws.send(request); };
-  if (auto failed = recorder.run(client, url, h, kLimit)) return *failed;
+  if (auto failed = recorder.run(client, target, h, kLimit)) return *failed;
   const CloseSeen& got = recorder.close;
   if (!got.seen || static_cast<unsigned>(got.code) != code || got.reason != reason) {
     return fail("asked the peer to close with " + std::to_string(code) + " \"" + reason +
                 "\", got " + got.describe());
   }
   return pass("peer closed with " + got.describe());
+}
+
+Outcome close_promptly(const Target& target, unsigned count, std::chrono::milliseconds limit) {
+  using Clock = std::chrono::steady_clock;
+  std::chrono::milliseconds slowest{0};
+  for (unsigned i = 0; i < count; ++i) {
+    Recorder recorder;
+    duplex::Client client;
+    Clock::time_point closed_at{};
+    duplex::ClientHandlers h = recorder.handlers();
+    h.on_open = [&](duplex::WebSocket& ws) {
+      closed_at = Clock::now();
+      ws.close();
+    };
+    if (auto failed = recorder.run(client, target, h, kLimit)) return *failed;
+    if (closed_at == Clock::time_point{}) return fail("never opened");
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - closed_at);
+    if (recorder.close.code != duplex::CloseCode::normal) {
+      return fail("connection " + std::to_string(i + 1) + ": our 1000 was answered with " +
+                  recorder.close.describe());
+    }
+    if (took >= limit) {
+      return fail("connection " + std::to_string(i + 1) + " of " + std::to_string(count) +
+                  " took " + std::to_string(took.count()) + " ms from our close to its end (" +
+                  std::to_string(limit.count()) + " ms allowed)");
+    }
+    slowest = std::max(slowest, took);
+  }
+  return pass(std::to_string(count) + " closes, the slowest " + std::to_string(slowest.count()) +
+              " ms from our close to the end of the connection");
 }
 
 }  // namespace interop

@@ -9,6 +9,7 @@ namespace interop {
 Outcome run_echo_sequence(const std::string& url, const EchoRun& run) {
   const std::vector<Payload>& payloads = run.payloads;
   std::size_t echoed = 0;
+  bool greeted = !run.greeting;
   std::string failure;
   std::string connect_error;
   CloseSeen close;
@@ -37,11 +38,19 @@ Outcome run_echo_sequence(const std::string& url, const EchoRun& run) {
               return stop_with(ws, "peer selected subprotocol \"" + std::string(chosen) +
                                        "\", expected \"" + *run.expected_subprotocol + "\"");
             }
-            send_next(ws);
+            if (greeted) send_next(ws);
           },
       .on_message =
           [&](duplex::WebSocket& ws, duplex::Message m) {
             if (!failure.empty()) return;
+            if (!greeted) {
+              if (m.opcode != duplex::Opcode::text || m.data != *run.greeting) {
+                return stop_with(ws, "peer said \"" + std::string(m.data.substr(0, 200)) +
+                                         "\", expected \"" + *run.greeting + "\"");
+              }
+              greeted = true;
+              return send_next(ws);
+            }
             if (echoed == payloads.size()) {
               return stop_with(
                   ws, "unexpected extra message: " + describe({m.opcode, std::string(m.data)}));
@@ -68,6 +77,7 @@ Outcome run_echo_sequence(const std::string& url, const EchoRun& run) {
   if (!in_time) {
     return fail("timed out after " + std::to_string(run.limit.count()) + " s with " + progress);
   }
+  if (!greeted) return fail("connection closed (" + close.describe() + ") before the greeting");
   if (echoed < payloads.size()) {
     return fail("connection closed (" + close.describe() + ") after " + progress);
   }
@@ -77,18 +87,20 @@ Outcome run_echo_sequence(const std::string& url, const EchoRun& run) {
   return pass(progress + " identical");
 }
 
-Outcome echo_every_size(const std::string& url) {
+Outcome echo_every_size(const Target& target) {
   EchoRun run;
+  run.options = target.options;
   for (std::size_t size : kMessageSizes) {
     run.payloads.push_back({duplex::Opcode::text, text_of_size(size)});
     run.payloads.push_back({duplex::Opcode::binary, binary_of_size(size)});
   }
   run.limit = std::chrono::seconds{120};
-  return run_echo_sequence(url, run);
+  return run_echo_sequence(target.url, run);
 }
 
-Outcome echo_fragmented(const std::string& url) {
+Outcome echo_fragmented(const Target& target) {
   EchoRun run;
+  run.options = target.options;
   // 1000 is not a multiple of 3, so frames of the three-byte "€" text end
   // inside a character: the peer must validate UTF-8 across frames.
   run.options.fragment_size = 1000;
@@ -103,16 +115,17 @@ Outcome echo_fragmented(const std::string& url) {
       {duplex::Opcode::binary, binary_of_size(1024 * 1024)},
   };
   run.limit = std::chrono::seconds{60};
-  return run_echo_sequence(url, run);
+  return run_echo_sequence(target.url, run);
 }
 
-Outcome negotiate_subprotocol(const std::string& url, std::vector<std::string> offered,
+Outcome negotiate_subprotocol(const Target& target, std::vector<std::string> offered,
                               const std::string& expected) {
   EchoRun run;
+  run.options = target.options;
   run.options.subprotocols = std::move(offered);
   run.expected_subprotocol = expected;
   run.payloads = {{duplex::Opcode::text, "hello over " + (expected.empty() ? "no" : expected)}};
-  Outcome outcome = run_echo_sequence(url, run);
+  Outcome outcome = run_echo_sequence(target.url, run);
   if (outcome.passed) {
     outcome.text = "selected \"" + expected + "\", " + outcome.text;
   }

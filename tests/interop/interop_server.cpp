@@ -7,17 +7,25 @@
 //   /close     text "CODE REASON": the server closes with that code and reason
 //   /ping      text PAYLOAD: the server pings with PAYLOAD and answers the
 //              pong with text "pong:PAYLOAD"
+//   /sni       sends text "sni:NAME", NAME being the TLS server name the
+//              client asked for (empty without one)
 //   GET /last-close   "CODE REASON" of the last close /echo received ("none")
 //
 //   duplex_interop_server [--port N] [--origin O]... [--fragment-size N]
+//       [--tls-cert PEM --tls-key PEM]
+//       [--deflate [--deflate-server-context-takeover] [--deflate-client-context-takeover]
+//        [--deflate-server-window-bits N] [--deflate-client-window-bits N]]
 //
-// Prints "listening on ws://127.0.0.1:PORT" once bound; SIGTERM closes every
-// connection with 1001 and exits 0. With --origin, requests that carry
-// another Origin get 403 (those without one are let in). --fragment-size applies to every route:
-// fragmentation is a server-wide option, so the tests run a second instance
-// with it rather than giving one route different framing.
+// Prints "listening on ws://127.0.0.1:PORT" (wss:// with --tls-cert) once
+// bound; SIGTERM closes every connection with 1001 and exits 0. With
+// --origin, requests that carry another Origin get 403 (those without one
+// are let in). --fragment-size and --deflate apply to every route: they are
+// server-wide options, so the tests run more instances rather than giving
+// one route different framing. The --deflate flags are those of
+// `duplex serve`, setting ServerOptions::deflate.
 #include <duplex/server.hpp>
 
+#include <any>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -30,16 +38,35 @@
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: duplex_interop_server [--port N] [--origin O]... [--fragment-size N]\n";
+    "usage: duplex_interop_server [--port N] [--origin O]... [--fragment-size N]\n"
+    "           [--tls-cert PEM --tls-key PEM]\n"
+    "           [--deflate [--deflate-server-context-takeover] "
+    "[--deflate-client-context-takeover]\n"
+    "            [--deflate-server-window-bits N] [--deflate-client-window-bits N]]\n";
 
 bool parse_number(std::string_view text, std::uint64_t& out) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// Flags without a value.
+bool parse_switch(std::string_view flag, duplex::ServerOptions& options) {
+  if (flag == "--deflate") {
+    options.deflate.enabled = true;
+  } else if (flag == "--deflate-server-context-takeover") {
+    options.deflate.server_context_takeover = true;
+  } else if (flag == "--deflate-client-context-takeover") {
+    options.deflate.client_context_takeover = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 bool parse_arguments(int argc, char** argv, duplex::ServerOptions& options) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
+    if (parse_switch(flag, options)) continue;
     if (i + 1 >= argc) return false;
     const std::string_view value = argv[++i];
     std::uint64_t number = 0;
@@ -49,11 +76,21 @@ bool parse_arguments(int argc, char** argv, duplex::ServerOptions& options) {
       options.port = static_cast<std::uint16_t>(number);
     } else if (flag == "--fragment-size" && parse_number(value, number)) {
       options.fragment_size = number;
+    } else if (flag == "--tls-cert") {
+      options.tls.cert_file = value;
+    } else if (flag == "--tls-key") {
+      options.tls.key_file = value;
+    } else if (flag == "--deflate-server-window-bits" && parse_number(value, number) &&
+               number <= 15) {
+      options.deflate.server_max_window_bits = static_cast<int>(number);
+    } else if (flag == "--deflate-client-window-bits" && parse_number(value, number) &&
+               number <= 15) {
+      options.deflate.client_max_window_bits = static_cast<int>(number);
     } else {
       return false;
     }
   }
-  return true;
+  return options.tls.cert_file.empty() == options.tls.key_file.empty();
 }
 
 void echo(duplex::WebSocket& ws, duplex::Message m) {
@@ -148,6 +185,22 @@ duplex::WebSocketRoute ping_route() {
   };
 }
 
+// The host name of the TLS handshake (SNI), as the upgrade hook sees it.
+duplex::WebSocketRoute server_name_route() {
+  return {
+      .on_upgrade =
+          [](duplex::Upgrade& u) {
+            u.set_user_data(std::string(u.server_name()));
+            u.accept();
+          },
+      .on_open =
+          [](duplex::WebSocket& ws) {
+            const auto* name = std::any_cast<std::string>(&ws.user_data());
+            ws.send("sni:" + (name ? *name : std::string("(no user data)")));
+          },
+  };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -172,12 +225,14 @@ int main(int argc, char** argv) {
   server.websocket("/protocol", protocol_route());
   server.websocket("/close", close_route());
   server.websocket("/ping", ping_route());
+  server.websocket("/sni", server_name_route());
 
   if (const auto ec = server.listen()) {
     std::fprintf(stderr, "duplex_interop_server: cannot listen: %s\n", ec.message().c_str());
     return 1;
   }
-  std::printf("listening on ws://127.0.0.1:%u\n", static_cast<unsigned>(server.port()));
+  const char* scheme = options.tls.cert_file.empty() ? "ws" : "wss";
+  std::printf("listening on %s://127.0.0.1:%u\n", scheme, static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   if (const auto ec = server.run()) {
     std::fprintf(stderr, "duplex_interop_server: %s\n", ec.message().c_str());

@@ -2,10 +2,16 @@
 // interop_server.cpp). Prints one "ok"/"FAIL" line per check; exit 1 if any
 // failed.
 //
-//   node node_client.mjs --url ws://127.0.0.1:P --fragmenting-url ws://127.0.0.1:Q
+//   node node_client.mjs --url ws://127.0.0.1:P --fragmenting-url ws://127.0.0.1:Q [--cafile CA]
 //
 // --url is a server started with --origin ALLOWED_ORIGIN, --fragmenting-url
-// one started with --fragment-size FRAGMENT_SIZE.
+// one started with --fragment-size FRAGMENT_SIZE. With wss:// URLs, --cafile
+// is the certificate authority to trust (the servers' certificate is for
+// localhost and 127.0.0.1), and the checks include the TLS server name the
+// server saw.
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { parseArgs } from 'node:util';
 
 import {
@@ -20,7 +26,7 @@ import {
   text,
   textOfSize,
 } from './peer_common.mjs';
-import { CheckFailed, Connection, Refused, expect } from './node_connection.mjs';
+import { CheckFailed, Connection, Refused, expect, trustCa } from './node_connection.mjs';
 
 async function expectEcho(conn, sent) {
   conn.ws.send(sent.data, { binary: sent.isBinary });
@@ -112,15 +118,30 @@ const CLIENT_CLOSES = [
   [4000, 'r'.repeat(123)], // the longest reason a close frame can carry
 ];
 
+// GET over http:// or https:// (trusting --cafile): the body.
+function httpGet(url, ca) {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const request = get(url, { ca, timeout: 10_000 }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no answer in 10 s`)));
+    request.on('error', reject);
+  });
+}
+
 // The server must echo the code (RFC 6455 5.5.1); whether the reason arrived
 // intact, its /last-close page says.
-async function closeFromClient({ url }) {
-  const httpUrl = url.replace('ws://', 'http://');
+async function closeFromClient({ url, ca }) {
+  const httpUrl = url.replace(/^ws/, 'http');
   for (const [code, reason] of CLIENT_CLOSES) {
     const conn = await Connection.open(`${url}/echo`);
     const got = await conn.close(code, reason);
     expect(got.code === code, `closed with ${code}, server answered ${got.code}`);
-    const seen = await (await fetch(`${httpUrl}/last-close`)).text();
+    const seen = await httpGet(`${httpUrl}/last-close`, ca);
     expect(seen === `${code} ${reason}`, `closed with ${code} "${reason}", server got "${seen}"`);
   }
   return `server got ${CLIENT_CLOSES.length} close codes and reasons intact and echoed the codes`;
@@ -216,6 +237,19 @@ async function origin({ url }) {
   return `${REFUSED_ORIGIN} refused with 403, ${ALLOWED_ORIGIN} accepted`;
 }
 
+// SNI (RFC 6066): the host name of the URL reaches the server's upgrade hook;
+// an IP address is not sent as a name (section 3).
+async function serverName({ url }) {
+  const byName = url.replace('wss://127.0.0.1:', 'wss://localhost:');
+  for (const [target, expected] of [[byName, 'localhost'], [url, '']]) {
+    const conn = await Connection.open(`${target}/sni`);
+    const got = (await conn.next('message')).data.toString();
+    expect(got === `sni:${expected}`, `${target}: server saw "${got}", expected "sni:${expected}"`);
+    await conn.close(1000);
+  }
+  return 'server saw localhost by name, nothing for 127.0.0.1';
+}
+
 const CHECKS = [
   echoSizes,
   fragmentedSend,
@@ -243,16 +277,25 @@ function withinLimit(promise, name) {
 }
 
 const { values } = parseArgs({
-  options: { url: { type: 'string' }, 'fragmenting-url': { type: 'string' } },
+  options: {
+    url: { type: 'string' },
+    'fragmenting-url': { type: 'string' },
+    cafile: { type: 'string' },
+  },
 });
 const urls = { url: values.url, fragmentingUrl: values['fragmenting-url'] };
 if (!urls.url || !urls.fragmentingUrl) {
-  console.error('usage: node node_client.mjs --url URL --fragmenting-url URL');
+  console.error('usage: node node_client.mjs --url URL --fragmenting-url URL [--cafile CA]');
   process.exit(2);
 }
+if (values.cafile) {
+  urls.ca = fs.readFileSync(values.cafile);
+  trustCa(urls.ca);
+}
+const tls = urls.url.startsWith('wss://');
 
 let failed = 0;
-for (const check of CHECKS) {
+for (const check of tls ? [...CHECKS, serverName] : CHECKS) {
   try {
     const summary = await withinLimit(check(urls), check.name);
     console.log(`ok   node ${check.name}: ${summary}`);

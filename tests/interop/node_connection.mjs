@@ -7,6 +7,12 @@ const { WebSocket } = await loadWs();
 
 const STEP_LIMIT_MS = 10_000;
 
+// The certificate authority (PEM) every wss:// connection trusts, if set.
+let trustedCa;
+export function trustCa(pem) {
+  trustedCa = pem;
+}
+
 export class CheckFailed extends Error {}
 
 export function expect(condition, why) {
@@ -24,9 +30,19 @@ export class Refused extends Error {
 
 const KINDS = ['message', 'ping', 'pong', 'close'];
 
+// The Sec-WebSocket-Extensions headers of an upgrade: what this client
+// offered and what the server answered ('' for none).
+export class Extensions {
+  constructor(offered, answered) {
+    this.offered = offered;
+    this.answered = answered;
+  }
+}
+
 export class Connection {
   // Resolves once open; rejects with Refused when the server answers the
-  // upgrade with another status, or with the connection's error.
+  // upgrade with another status, or with the connection's error (which
+  // then carries `extensions` when the server did answer with a 101).
   static open(url, { protocols = [], origin, perMessageDeflate = false } = {}) {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, protocols, {
@@ -34,10 +50,21 @@ export class Connection {
         maxPayload: MAX_MESSAGE,
         handshakeTimeout: STEP_LIMIT_MS,
         ...(origin ? { origin } : {}),
+        ...(trustedCa ? { ca: trustedCa } : {}),
       });
       const conn = new Connection(ws);
+      // `ws` checks the response's extensions after this event, so a
+      // response it refuses still leaves its headers here. The request is
+      // read from ws._req (the pinned version keeps it until then): what was
+      // really sent, rather than what the options should have produced.
+      ws.once('upgrade', (response) => {
+        const offered = ws._req?.getHeader('sec-websocket-extensions') ?? '';
+        const answered = response.headers['sec-websocket-extensions'] ?? '';
+        conn.extensions = new Extensions(String(offered), answered);
+      });
       ws.once('open', () => resolve(conn));
-      ws.on('error', reject); // no-op once settled; keeps later errors from throwing
+      // A no-op once settled; keeps later errors from throwing.
+      ws.on('error', (e) => reject(Object.assign(e, { extensions: conn.extensions })));
       ws.once('unexpected-response', (request, response) => {
         const chunks = [];
         response.on('data', (chunk) => chunks.push(chunk));
@@ -51,6 +78,7 @@ export class Connection {
 
   constructor(ws) {
     this.ws = ws;
+    this.extensions = null;
     this.queued = Object.fromEntries(KINDS.map((k) => [k, []]));
     this.waiting = Object.fromEntries(KINDS.map((k) => [k, []]));
     ws.on('message', (data, isBinary) => this.#arrived('message', { data, isBinary }));

@@ -3,13 +3,16 @@
 interop_server.cpp). Prints one "ok"/"FAIL" line per check; exit 1 if any
 failed.
 
-  py_client.py --url ws://127.0.0.1:P --fragmenting-url ws://127.0.0.1:Q
+  py_client.py --url ws://127.0.0.1:P --fragmenting-url ws://127.0.0.1:Q [--cafile CA]
 
 --url is a server started with --origin ALLOWED_ORIGIN, --fragmenting-url one
-started with --fragment-size FRAGMENT_SIZE."""
+started with --fragment-size FRAGMENT_SIZE. With wss:// URLs, --cafile is the
+certificate authority to trust (the servers' certificate is for localhost and
+127.0.0.1), and the checks include the TLS server name the server saw."""
 
 import argparse
 import asyncio
+import ssl
 import sys
 import urllib.request
 
@@ -48,6 +51,10 @@ class RecordingClientProtocol(FrameCounting, WebSocketClientProtocol):
     pass
 
 
+# The context for wss:// URLs: trusts --cafile only.
+TLS = None
+
+
 def connect(url, **options):
     defaults = dict(
         create_protocol=RecordingClientProtocol,
@@ -57,6 +64,8 @@ def connect(url, **options):
         open_timeout=STEP_LIMIT,
         close_timeout=STEP_LIMIT,
     )
+    if url.startswith("wss://"):
+        defaults["ssl"] = TLS
     return websockets.connect(url, **{**defaults, **options})
 
 
@@ -158,14 +167,20 @@ CLIENT_CLOSES = [
 
 
 def http_get(url):
-    with urllib.request.urlopen(url, timeout=STEP_LIMIT) as response:
+    context = TLS if url.startswith("https://") else None
+    with urllib.request.urlopen(url, timeout=STEP_LIMIT, context=context) as response:
         return response.read().decode()
+
+
+def http_url_of(url):
+    """ws:// -> http://, wss:// -> https://"""
+    return "http" + url[len("ws") :]
 
 
 async def close_from_client(args):
     """The server must echo the code (RFC 6455 5.5.1); whether the reason
     arrived intact, its /last-close page says."""
-    http_url = args.url.replace("ws://", "http://", 1)
+    http_url = http_url_of(args.url)
     for code, reason in CLIENT_CLOSES:
         async with connect(f"{args.url}/echo") as ws:
             await ws.close(code, reason)
@@ -247,6 +262,18 @@ async def origin(args):
     return f"{REFUSED_ORIGIN} refused with 403, {ALLOWED_ORIGIN} accepted"
 
 
+async def server_name(args):
+    """SNI (RFC 6066): the host name of the URL reaches the server's upgrade
+    hook; an IP address is not sent as a name (section 3)."""
+    by_name = args.url.replace("wss://127.0.0.1:", "wss://localhost:", 1)
+    for url, expected in ((by_name, "localhost"), (args.url, "")):
+        async with connect(f"{url}/sni") as ws:
+            got = await asyncio.wait_for(ws.recv(), STEP_LIMIT)
+            wanted = f"sni:{expected}"
+            expect(got == wanted, f"{url}: server saw {got!r}, expected {wanted!r}")
+    return "server saw localhost by name, nothing for 127.0.0.1"
+
+
 CHECKS = [
     echo_sizes,
     fragmented_send,
@@ -265,7 +292,8 @@ CHECKS = [
 
 async def run_checks(args):
     failed = 0
-    for check in CHECKS:
+    checks = CHECKS + ([server_name] if args.url.startswith("wss://") else [])
+    for check in checks:
         try:
             summary = await asyncio.wait_for(check(args), CHECK_LIMIT)
             print(f"ok   python {check.__name__}: {summary}", flush=True)
@@ -280,7 +308,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--fragmenting-url", required=True)
-    failed = asyncio.run(run_checks(parser.parse_args()))
+    parser.add_argument("--cafile", help="CA certificate (PEM) to trust for wss:// URLs")
+    args = parser.parse_args()
+    if args.cafile:
+        global TLS
+        TLS = ssl.create_default_context(cafile=args.cafile)
+    failed = asyncio.run(run_checks(args))
     sys.exit(1 if failed else 0)
 
 

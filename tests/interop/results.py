@@ -1,6 +1,7 @@
 """The verdict lines the interop drivers print: one "ok"/"FAIL" line per
 check, so that a failing ctest says which check failed and why."""
 
+import os
 import shutil
 import sys
 
@@ -32,3 +33,12 @@ def require_program(path, what):
     if not path or path.endswith("-NOTFOUND") or not shutil.which(path):
         print(f"FAIL {what} not found ({path!r}); install it to run this test", flush=True)
         sys.exit(1)
+
+
+def require_files(*paths):
+    """Exits with a clear message when a file the test needs (a certificate
+    made by the tls.make_certificates fixture, say) is missing."""
+    for path in paths:
+        if path is not None and not os.path.isfile(path):
+            print(f"FAIL {path} not found (made by ctest's tls.make_certificates)", flush=True)
+            sys.exit(1)

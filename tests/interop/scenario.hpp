@@ -11,6 +11,14 @@
 
 namespace interop {
 
+// Where a scenario connects, and the options its connections start from
+// (certificate checks, permessage-deflate: the command line's) before the
+// scenario adds its own.
+struct Target {
+  std::string url;
+  duplex::ClientOptions options;
+};
+
 // A scenario's verdict: a one-line summary when it passed, the reason when not.
 struct Outcome {
   bool passed = false;

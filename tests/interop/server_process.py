@@ -1,6 +1,7 @@
 """A server program under test as a child process: started, awaited until it
-prints "listening on ws://127.0.0.1:PORT", and stopped by its PID with
-SIGTERM. Its stderr (and any stdout after that line) goes to a log file."""
+prints "listening on ws://127.0.0.1:PORT" (or wss://), and stopped by its
+PID with SIGTERM. Its stderr (and any stdout after that line) goes to a log
+file."""
 
 import os
 import re
@@ -10,7 +11,7 @@ import subprocess
 import threading
 import time
 
-LISTENING = re.compile(rb"^listening on (ws://127\.0\.0\.1:\d+)\r?$")
+LISTENING = re.compile(rb"^listening on (wss?://127\.0\.0\.1:\d+)\r?$")
 START_LIMIT = 15.0
 STOP_LIMIT = 10.0
 

@@ -123,10 +123,10 @@ TEST(DeflateNegotiation, ClientOfferAndResponseChecks) {
   // client_max_window_bits we did not offer, or an unknown parameter: refused.
   EXPECT_EQ(accept_deflate_response(response("permessage-deflate; client_max_window_bits=10"), o,
                                     agreed, &why),
-            Error::unexpected_extension);
+            Error::invalid_extension_response);
   EXPECT_EQ(why, "client_max_window_bits was not offered");
   EXPECT_EQ(accept_deflate_response(response("permessage-deflate; foo"), o, agreed),
-            Error::unexpected_extension);
+            Error::invalid_extension_response);
   // Offered with a value: the server may go lower, not higher, and not to 8.
   o.client_max_window_bits = 12;
   o.server_max_window_bits = 10;
@@ -138,13 +138,13 @@ TEST(DeflateNegotiation, ClientOfferAndResponseChecks) {
   EXPECT_EQ(agreed.client_max_window_bits, 11);
   EXPECT_EQ(
       accept_deflate_response(response("permessage-deflate; client_max_window_bits=13"), o, agreed),
-      Error::unexpected_extension);
+      Error::invalid_extension_response);
   EXPECT_EQ(
       accept_deflate_response(response("permessage-deflate; client_max_window_bits=8"), o, agreed),
-      Error::unexpected_extension);
+      Error::invalid_extension_response);
   EXPECT_EQ(
       accept_deflate_response(response("permessage-deflate; server_max_window_bits=11"), o, agreed),
-      Error::unexpected_extension);
+      Error::invalid_extension_response);
 }
 
 // ------------------------------------------------------------------ codec

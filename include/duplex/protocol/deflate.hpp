@@ -36,8 +36,8 @@ std::optional<DeflateParams> negotiate_deflate(const std::vector<Extension>& off
 Extension deflate_offer(const DeflateOptions& ours);
 
 // Client: checks the server's answer against RFC 7692 and our offer.
-// Error::unexpected_extension (with `why`) when it breaks the rules or asks
-// for what we cannot do.
+// Error::invalid_extension_response (with `why`) when it breaks the rules or
+// asks for what we cannot do.
 std::error_code accept_deflate_response(const Extension& response, const DeflateOptions& ours,
                                         DeflateParams& out, std::string* why = nullptr);
 
