@@ -7,7 +7,7 @@ set -euo pipefail
 
 declare -A group_packages=(
   [build]="cmake ninja-build g++ pkg-config libssl-dev zlib1g-dev libcli11-dev"
-  [test]="libgtest-dev libgmock-dev libbenchmark-dev openssl python3 python3-websockets"
+  [test]="libgtest-dev libgmock-dev libbenchmark-dev openssl python3 python3-websockets chromium"
 
   [ci]="clang libclang-rt-14-dev"
 )
@@ -48,7 +48,7 @@ fi
 for group in "${groups[@]}"; do
   [ "$group" = test ] || continue
   here=$(cd "$(dirname "$0")/.." && pwd)
-  for dir in "$here"/tests/interop; do
+  for dir in "$here"/tests/interop "$here"/tests/browser; do
     if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
       echo "bootstrap: npm ci in ${dir#"$here"/}"
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

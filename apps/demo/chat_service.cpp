@@ -115,7 +115,7 @@ void ChatService::join(WebSocket& ws, Member& me, const std::string* room,
   if (!nick || nick->empty()) return send_error(ws, "missing nick");
   if (code_points(*nick) > limits_.max_nickname) return send_error(ws, "nickname too long");
   if (!printable(*nick)) return send_error(ws, "bad nickname");
-  if (me.nick_in(*room)) return send_error(ws, "nickname taken");  // already in the room
+  if (me.nick_in(*room)) return send_error(ws, "already in that room");
   if (me.rooms.size() >= limits_.max_rooms_per_connection) return send_error(ws, "too many rooms");
 
   std::string members;

@@ -144,6 +144,8 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
   // Closes the socket now.
   void close_socket();
   void queue_output() { loop_.mark_dirty(*this); }
+  // Writes what is queued now instead of at the end of the iteration.
+  void flush_now() { flush(); }
   void set_fd(int fd) noexcept { fd_ = fd; }
   // Restarts the handshake-phase clock (the client moves from connecting to
   // waiting for the response).

@@ -60,6 +60,11 @@ bool ServerSession::pubsub_publish(std::string_view topic, std::string_view data
 bool ServerSession::deliver(PublishedMessage& message) {
   if (!open()) return false;
   Server::Impl& server = owner_.server();
+  // A burst of publications can fill a healthy reader's queue within one
+  // loop iteration, before the end-of-iteration flush: hand the queue to
+  // the kernel first, and call slow only a reader whose socket is full too.
+  if (buffered() > server.options.max_backpressure) flush_now();
+  if (!open()) return false;
   if (buffered() > server.options.max_backpressure) {
     if (server.options.slow_consumer == SlowConsumerPolicy::drop_message) {
       server.messages_dropped.fetch_add(1, std::memory_order_relaxed);

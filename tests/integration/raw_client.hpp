@@ -23,8 +23,12 @@ namespace duplex::test {
 
 class RawClient {
  public:
-  explicit RawClient(std::uint16_t port) {
+  // `receive_buffer` > 0 sets SO_RCVBUF before connecting (where it also
+  // limits the window the peer may fill).
+  explicit RawClient(std::uint16_t port, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
