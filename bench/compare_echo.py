@@ -64,15 +64,16 @@ def run_round(name, command, args):
         bench = subprocess.Popen(
             ["taskset", "-c", args.client_cpu, args.duplex, "bench", f"{scheme}://localhost:{port}/", *tls,
              "-c", str(args.connections), "-s", str(args.size), "-k", str(args.in_flight),
-             "-d", str(args.duration), "-w", str(args.warmup), "--json"],
+             "-d", str(args.duration), "-w", str(args.warmup), "--json", "--mark-window"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # Sample the server's CPU over the measured window (after connecting
-        # and warming up), which the bench reports on.
-        time.sleep(args.connect_time + args.warmup)
+        # The bench says when its measured window opens and closes: sample
+        # the server's CPU over exactly that.
+        if bench.stderr.readline().strip() != "measuring":
+            raise RuntimeError(f"bench failed against {name}: {bench.stderr.read().strip()}")
         cpu0 = cpu_seconds(server.pid)
-        time.sleep(args.duration)
+        bench.stderr.readline()  # "measured"
         cpu1 = cpu_seconds(server.pid)
-        out, err = bench.communicate(timeout=args.duration + 120)
+        out, err = bench.communicate(timeout=120)
         if bench.returncode != 0:
             raise RuntimeError(f"bench failed against {name}: {err.strip()}")
         result = json.loads(out)
@@ -99,7 +100,6 @@ def main():
     p.add_argument("--in-flight", type=int, default=1)
     p.add_argument("--duration", type=float, default=5)
     p.add_argument("--warmup", type=float, default=1)
-    p.add_argument("--connect-time", type=float, default=1.0, help="allowance for opening the connections")
     p.add_argument("--server-cpu", default="0")
     p.add_argument("--client-cpu", default="1")
     p.add_argument("--json", help="also write the medians here")

@@ -1,6 +1,7 @@
 // `duplex bench URL`: a load generator for echo servers. N connections each
 // keep K messages in flight (send, wait for the echo, send again), for a
 // fixed time after a warm-up; prints throughput and latency percentiles.
+#include "bench_args.hpp"
 #include "commands.hpp"
 #include "deflate_flags.hpp"
 #include "latency_histogram.hpp"
@@ -24,20 +25,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct BenchArgs {
-  std::string url;
-  unsigned connections = 100;
-  std::size_t size = 20;
-  unsigned in_flight = 1;
-  double duration = 10;
-  double warmup = 1;
-  bool text = false;
-  bool json = false;
-  std::string cacert;
-  bool insecure = false;
-  DeflateOptions deflate;
-};
-
 // Everything the handlers touch runs on the client's loop thread.
 struct BenchState {
   std::string payload;
@@ -56,19 +43,10 @@ struct BenchState {
   std::vector<std::deque<Clock::time_point>> sent;  // per connection, in flight
 };
 
-std::string human_rate(double r) {
-  char buf[32];
-  if (r >= 1e6) {
-    std::snprintf(buf, sizeof buf, "%.2fM", r / 1e6);
-  } else if (r >= 1e3) {
-    std::snprintf(buf, sizeof buf, "%.1fk", r / 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.0f", r);
-  }
-  return buf;
-}
+}  // namespace
 
-int run_bench(const BenchArgs& a) {
+int run_echo_bench(const BenchArgs& a) {
+  raise_fd_limit(a.connections);
   WebSocketUrl url;
   std::string why;
   if (const auto ec = parse_websocket_url(a.url, url, &why)) {
@@ -149,7 +127,10 @@ int run_bench(const BenchArgs& a) {
       if (ready) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(a.warmup * 1000)));
-    client.post([&] { state->measuring = true; });
+    client.post([&] {
+      state->measuring = true;
+      if (a.mark_window) std::fputs("measuring\n", stderr);
+    });
     const auto start = Clock::now();
     std::uint64_t last = 0;
     for (int second = 1; second <= static_cast<int>(a.duration + 0.999); ++second) {
@@ -170,6 +151,7 @@ int run_bench(const BenchArgs& a) {
     }
     client.post([&] {
       state->measuring = false;
+      if (a.mark_window) std::fputs("measured\n", stderr);
       state->stopping = true;
       for (WebSocket* ws : std::vector<WebSocket*>(state->sockets)) ws->close(CloseCode::normal);
     });
@@ -217,11 +199,10 @@ int run_bench(const BenchArgs& a) {
   return state->failed ? 1 : 0;
 }
 
-}  // namespace
-
 Run add_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
-  CLI::App* cmd = app.add_subcommand("bench", "Load-test an echo server: throughput and latency");
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Load-test a server: echo throughput and latency, or fan-out (--fanout)");
   cmd->add_option("url", args->url, "ws:// URL of an echo endpoint")->required();
   cmd->add_option("-c,--connections", args->connections, "Connections")
       ->check(CLI::Range(1u, 100000u))
@@ -244,7 +225,14 @@ Run add_bench_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_flag("--insecure", args->insecure, "Do not check the server's certificate (wss://)");
   add_deflate_flags(cmd, args->deflate);
-  return [args] { return run_bench(*args); };
+  cmd->add_flag(
+      "--mark-window", args->mark_window,
+      "Print \"measuring\" and \"measured\" on stderr when the measured time starts and ends");
+  cmd->add_flag(
+      "--fanout", args->fanout,
+      "Fan-out instead of echo: every connection subscribes to a broadcast endpoint and the "
+      "first one publishes, -k messages in flight; counts deliveries");
+  return [args] { return args->fanout ? run_fanout_bench(*args) : run_echo_bench(*args); };
 }
 
 }  // namespace duplex::cli

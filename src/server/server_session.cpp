@@ -99,7 +99,7 @@ void ServerSession::start() {
 }
 
 void ServerSession::on_tls_failed(const net::TlsStream& stream) {
-  log(LogLevel::info, "TLS handshake with " + peer_.to_string() + " failed: " + stream.error());
+  log(LogLevel::warning, "TLS handshake with " + peer_.to_string() + " failed: " + stream.error());
   if (stream.plain_http_request()) {
     // Say so in the protocol the client speaks, rather than leaving it to
     // guess from a dropped connection.
