@@ -15,42 +15,13 @@ A server command must print "listening on ws://HOST:PORT" (or just listen on
 """
 import argparse
 import json
-import os
 import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
 
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid):
-    """User + system CPU of a process and its threads, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / HZ
-
-
-def wait_listening(port, proc, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start listening")
+from benchlib import cpu_seconds, free_port, wait_listening
 
 
 def run_round(name, command, args):

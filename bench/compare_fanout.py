@@ -14,64 +14,21 @@ the subscribers are connected); then medians and Duplex's ratios.
 """
 import argparse
 import json
-import os
-import resource
 import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / HZ
-
-
-def anon_rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def raise_limit(n):
-    def apply():
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n)), hard))
-    return apply
-
-
-def wait_listening(port, proc, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start listening")
+from benchlib import anon_rss, cpu_seconds, free_port, raise_fd_limit, wait_listening
 
 
 def run_round(name, command, args):
     port = free_port()
     argv = ["taskset", "-c", args.server_cpu] + shlex.split(command.replace("{port}", str(port)))
     server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              preexec_fn=raise_limit(args.subscribers + 1000))
+                              preexec_fn=raise_fd_limit(args.subscribers + 1000))
     try:
         wait_listening(port, server)
         time.sleep(0.5)
@@ -81,7 +38,7 @@ def run_round(name, command, args):
              "-c", str(args.subscribers), "-s", str(args.size), "-k", str(args.in_flight),
              "-d", str(args.duration), "-w", str(args.warmup), "--json", "--mark-window"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            preexec_fn=raise_limit(args.subscribers + 1000))
+            preexec_fn=raise_fd_limit(args.subscribers + 1000))
         # The bench says when its measured window opens and closes: sample
         # the server's CPU over exactly that, and its memory once every
         # subscriber is connected.

@@ -24,20 +24,7 @@ import sys
 import time
 import zlib
 
-
-def rss_bytes(pid):
-    """Anonymous resident memory (heap and the like) of a process."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchlib import anon_rss as rss_bytes, free_port
 
 
 def read_until(sock, marker, limit=65536):

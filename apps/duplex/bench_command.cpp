@@ -2,6 +2,7 @@
 // keep K messages in flight (send, wait for the echo, send again), for a
 // fixed time after a warm-up; prints throughput and latency percentiles.
 #include "bench_args.hpp"
+#include "bench_phases.hpp"
 #include "commands.hpp"
 #include "deflate_flags.hpp"
 #include "latency_histogram.hpp"
@@ -115,52 +116,31 @@ int run_echo_bench(const BenchArgs& a) {
     }
   }
 
-  // The clock runs on its own thread and asks the loop for numbers.
-  std::atomic<bool> done{false};
-  std::thread timer([&] {
-    const bool live = ::isatty(STDERR_FILENO) && !a.json;
-    // Wait (bounded) for the connections, then warm up, then measure.
-    for (int i = 0; i < 300 && !done; ++i) {
-      std::atomic<bool> ready{false};
-      client.post([&] { ready = state->opened + state->failed >= state->wanted; });
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (ready) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(a.warmup * 1000)));
-    client.post([&] {
-      state->measuring = true;
-      if (a.mark_window) std::fputs("measuring\n", stderr);
-    });
-    const auto start = Clock::now();
-    std::uint64_t last = 0;
-    for (int second = 1; second <= static_cast<int>(a.duration + 0.999); ++second) {
-      const auto until = start + std::chrono::milliseconds(
-                                     static_cast<int>(std::min<double>(second, a.duration) * 1000));
-      std::this_thread::sleep_until(until);
-      if (live) {
-        client.post([&, second] {
-          const std::uint64_t now = state->messages;
-          std::fprintf(stderr, "\r%3ds  %8s msg/s  p50 %6.2f ms  p99 %6.2f ms  conns %u   ", second,
-                       human_rate(static_cast<double>(now - last)).c_str(),
-                       state->latency.percentile(0.5) / 1000.0,
-                       state->latency.percentile(0.99) / 1000.0,
-                       static_cast<unsigned>(state->sockets.size()));
-          last = now;
-        });
-      }
-    }
-    client.post([&] {
-      state->measuring = false;
-      if (a.mark_window) std::fputs("measured\n", stderr);
-      state->stopping = true;
-      for (WebSocket* ws : std::vector<WebSocket*>(state->sockets)) ws->close(CloseCode::normal);
-    });
-    done = true;
-    if (live) std::fputc('\n', stderr);
-  });
-  client.run();
-  done = true;
-  timer.join();
+  const bool live = ::isatty(STDERR_FILENO) && !a.json;
+  std::uint64_t last = 0;
+  run_phases(client, a,
+             {.all_connected = [&] { return state->opened + state->failed >= state->wanted; },
+              .begin_measuring = [&] { state->measuring = true; },
+              .each_second =
+                  [&](int second) {
+                    if (!live) return;
+                    const std::uint64_t now = state->messages;
+                    std::fprintf(stderr,
+                                 "\r%3ds  %8s msg/s  p50 %6.2f ms  p99 %6.2f ms  conns %u   ",
+                                 second, human_rate(static_cast<double>(now - last)).c_str(),
+                                 state->latency.percentile(0.5) / 1000.0,
+                                 state->latency.percentile(0.99) / 1000.0,
+                                 static_cast<unsigned>(state->sockets.size()));
+                    last = now;
+                  },
+              .end_measuring =
+                  [&] {
+                    state->measuring = false;
+                    state->stopping = true;
+                    if (live) std::fputc('\n', stderr);
+                    for (WebSocket* ws : std::vector<WebSocket*>(state->sockets))
+                      ws->close(CloseCode::normal);
+                  }});
 
   if (state->opened == 0) {
     std::fprintf(stderr, "duplex: no connection opened: %s\n", state->first_error.c_str());

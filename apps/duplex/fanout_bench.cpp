@@ -5,6 +5,7 @@
 // it. Reports deliveries per second and how long each message took to reach
 // its last subscriber.
 #include "bench_args.hpp"
+#include "bench_phases.hpp"
 #include "latency_histogram.hpp"
 
 #include <duplex/client.hpp>
@@ -127,33 +128,17 @@ int run_fanout_bench(const BenchArgs& a) {
     }
   }
 
-  std::atomic<bool> done{false};
-  std::thread timer([&] {
-    // All connections up (bounded), then warm up, then measure.
-    for (int i = 0; i < 600 && !done; ++i) {
-      std::atomic<bool> ready{false};
-      client.post([&] { ready = state->opened + state->failed >= state->subscribers; });
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (ready) break;
-    }
-    client.post([&] { state->fill_window(); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(a.warmup * 1000)));
-    client.post([&] {
-      state->measuring = true;
-      if (a.mark_window) std::fputs("measuring\n", stderr);
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(a.duration * 1000)));
-    client.post([&] {
-      state->measuring = false;
-      if (a.mark_window) std::fputs("measured\n", stderr);
-      state->stopping = true;
-      for (WebSocket* ws : std::vector<WebSocket*>(state->sockets)) ws->close(CloseCode::normal);
-    });
-    done = true;
-  });
-  client.run();
-  done = true;
-  timer.join();
+  run_phases(client, a,
+             {.all_connected = [&] { return state->opened + state->failed >= state->subscribers; },
+              .start = [&] { state->fill_window(); },
+              .begin_measuring = [&] { state->measuring = true; },
+              .end_measuring =
+                  [&] {
+                    state->measuring = false;
+                    state->stopping = true;
+                    for (WebSocket* ws : std::vector<WebSocket*>(state->sockets))
+                      ws->close(CloseCode::normal);
+                  }});
 
   if (state->opened == 0) {
     std::fprintf(stderr, "duplex: no connection opened: %s\n", state->first_error.c_str());
