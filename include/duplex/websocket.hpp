@@ -71,7 +71,9 @@ class WebSocket {
   std::any& user_data() noexcept;
 
   // Publish/subscribe (server connections; a client's calls return false).
-  // Subscriptions end by themselves when the connection closes.
+  // A subscription gets every message published to its topic after it began
+  // and until it ends, on any thread; it ends by itself when the connection
+  // closes.
   bool subscribe(std::string_view topic);
   bool unsubscribe(std::string_view topic);
   bool is_subscribed(std::string_view topic) const;

@@ -31,9 +31,10 @@ void SharedFrame::release() noexcept {
   }
 }
 
-PublishedMessage* PublishedMessage::make(std::string_view payload, protocol::Opcode opcode) {
+PublishedMessage* PublishedMessage::make(std::string_view payload, protocol::Opcode opcode,
+                                         std::uint64_t sequence) {
   SharedFrame* plain = SharedFrame::make(payload, opcode);
-  return new PublishedMessage(plain, opcode);
+  return new PublishedMessage(plain, opcode, sequence);
 }
 
 PublishedMessage::~PublishedMessage() {

@@ -44,12 +44,15 @@ class SharedFrame final : public protocol::SharedBytes {
 
 class PublishedMessage {
  public:
-  static PublishedMessage* make(std::string_view payload, protocol::Opcode opcode);
+  // `sequence` is the server-wide publish order (see TopicSubscriber::since).
+  static PublishedMessage* make(std::string_view payload, protocol::Opcode opcode,
+                                std::uint64_t sequence);
 
   void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept;
 
   protocol::Opcode opcode() const noexcept { return opcode_; }
+  std::uint64_t sequence() const noexcept { return sequence_; }
   std::string_view payload() const noexcept { return plain_->payload(); }
   // The uncompressed frame.
   SharedFrame& plain() noexcept { return *plain_; }
@@ -58,11 +61,13 @@ class PublishedMessage {
   SharedFrame& deflated(int window_bits, const DeflateOptions& options);
 
  private:
-  PublishedMessage(SharedFrame* plain, protocol::Opcode opcode) : plain_(plain), opcode_(opcode) {}
+  PublishedMessage(SharedFrame* plain, protocol::Opcode opcode, std::uint64_t sequence)
+      : plain_(plain), sequence_(sequence), opcode_(opcode) {}
   ~PublishedMessage();
 
   std::atomic<std::uint32_t> refs_{1};
   SharedFrame* plain_;
+  std::uint64_t sequence_;
   protocol::Opcode opcode_;
   std::atomic<SharedFrame*> deflated_[7] = {};  // window bits 9..15
 };

@@ -209,7 +209,8 @@ std::error_code Server::run() {
 
 void Server::publish(std::string_view topic, std::string_view data, Opcode opcode) {
   if (opcode != Opcode::text && opcode != Opcode::binary) return;
-  server::MessageRef frame(server::PublishedMessage::make(data, opcode));
+  server::MessageRef frame(
+      server::PublishedMessage::make(data, opcode, impl_->next_publish_sequence()));
   std::lock_guard lock(impl_->loops_mutex);
   for (auto& loop : impl_->loops) loop->publish_from_outside(std::string(topic), frame);
 }

@@ -51,7 +51,17 @@ struct Server::Impl {
   // Subscribers per topic across all loops, for the thread-safe queries.
   mutable std::mutex topics_mutex;
   std::unordered_map<std::string, std::size_t> topic_counts;
-  std::atomic<std::uint64_t> messages_dropped{0};
+  // The order of every publish, server-wide. A subscription remembers where
+  // the count stood when it began, so a message published before it (but
+  // still on its way to another loop) is not delivered to it.
+  alignas(64) std::atomic<std::uint64_t> publish_sequence{0};
+  std::uint64_t next_publish_sequence() noexcept {
+    return publish_sequence.fetch_add(1, std::memory_order_acq_rel);
+  }
+  std::uint64_t publish_horizon() const noexcept {
+    return publish_sequence.load(std::memory_order_acquire);
+  }
+  alignas(64) std::atomic<std::uint64_t> messages_dropped{0};
   std::atomic<std::uint64_t> slow_consumers_closed{0};
   std::atomic<std::size_t> connections{0};
   bool listening = false;

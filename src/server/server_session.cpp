@@ -31,7 +31,7 @@ void ServerSession::on_closed() {
 
 bool ServerSession::pubsub_subscribe(std::string_view topic) {
   if (phase() == Phase::closed) return false;
-  if (!owner_.registry().subscribe(*this, topic)) return false;
+  if (!owner_.registry().subscribe(*this, topic, owner_.server().publish_horizon())) return false;
   owner_.server().count_subscription(topic, +1);
   return true;
 }
@@ -52,8 +52,10 @@ bool ServerSession::pubsub_is_subscribed(std::string_view topic) const {
 bool ServerSession::pubsub_publish(std::string_view topic, std::string_view data, Opcode opcode,
                                    bool include_self) {
   if (opcode != Opcode::text && opcode != Opcode::binary) return false;
-  owner_.publish(topic, MessageRef(PublishedMessage::make(data, opcode)),
-                 include_self ? nullptr : this);
+  owner_.publish(
+      topic,
+      MessageRef(PublishedMessage::make(data, opcode, owner_.server().next_publish_sequence())),
+      include_self ? nullptr : this);
   return true;
 }
 

@@ -4,7 +4,7 @@
 
 namespace duplex::server {
 
-bool TopicRegistry::subscribe(ServerSession& session, std::string_view name) {
+bool TopicRegistry::subscribe(ServerSession& session, std::string_view name, std::uint64_t since) {
   auto& subs = session.subscriptions();
   for (const Subscription& s : subs) {
     if (s.topic->name == name) return false;
@@ -17,7 +17,7 @@ bool TopicRegistry::subscribe(ServerSession& session, std::string_view name) {
   }
   Topic* topic = it->second.get();
   subs.push_back({topic, topic->subscribers.size()});
-  topic->subscribers.push_back(&session);
+  topic->subscribers.push_back({&session, since});
   return true;
 }
 
@@ -44,12 +44,12 @@ void TopicRegistry::remove(ServerSession& session, std::size_t index) {
   subs.pop_back();
 
   Topic& topic = *sub.topic;
-  ServerSession* moved = topic.subscribers.back();
+  const TopicSubscriber moved = topic.subscribers.back();
   topic.subscribers[sub.slot] = moved;
   topic.subscribers.pop_back();
-  if (moved != &session) {
+  if (moved.session != &session) {
     // The last subscriber took the freed slot: update its record of it.
-    for (Subscription& s : moved->subscriptions()) {
+    for (Subscription& s : moved.session->subscriptions()) {
       if (s.topic == &topic) s.slot = sub.slot;
     }
   }
@@ -64,8 +64,9 @@ std::size_t TopicRegistry::deliver(std::string_view name, PublishedMessage& fram
   std::size_t delivered = 0;
   // Delivery queues bytes and never closes a socket synchronously, so the
   // list cannot change under this loop.
-  for (ServerSession* s : subscribers) {
-    if (s != skip && s->deliver(frame)) ++delivered;
+  const std::uint64_t sequence = frame.sequence();
+  for (const TopicSubscriber& s : subscribers) {
+    if (s.session != skip && s.since <= sequence && s.session->deliver(frame)) ++delivered;
   }
   return delivered;
 }

@@ -6,6 +6,7 @@
 #include "published_message.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,9 +17,19 @@ namespace duplex::server {
 
 class ServerSession;
 
+// A subscriber gets the messages published after it subscribed. Another
+// loop's message reaches this loop a little later than it was published; by
+// then a subscriber may have joined because of something that happened after
+// the publish (a reply the publisher sent, say), and must not see it.
+// `since` is the server's publish sequence when the subscription began.
+struct TopicSubscriber {
+  ServerSession* session;
+  std::uint64_t since;
+};
+
 struct Topic {
   std::string name;
-  std::vector<ServerSession*> subscribers;
+  std::vector<TopicSubscriber> subscribers;
 };
 
 // A session's membership in a topic, with its slot in the topic's list so
@@ -31,12 +42,12 @@ struct Subscription {
 class TopicRegistry {
  public:
   // True when the session was not subscribed yet.
-  bool subscribe(ServerSession& session, std::string_view name);
+  bool subscribe(ServerSession& session, std::string_view name, std::uint64_t since);
   bool unsubscribe(ServerSession& session, std::string_view name);
   void unsubscribe_all(ServerSession& session);
 
-  // Queues `frame` on every subscriber of `name` except `skip`. Returns how
-  // many subscribers got it.
+  // Queues `frame` on every subscriber of `name` that subscribed before it
+  // was published, except `skip`. Returns how many subscribers got it.
   std::size_t deliver(std::string_view name, PublishedMessage& frame, const ServerSession* skip);
 
   std::size_t subscriber_count(std::string_view name) const;

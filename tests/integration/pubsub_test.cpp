@@ -150,6 +150,39 @@ TEST(PubSub, NothingArrivesAfterUnsubscribeOrClose) {
       << "closing unsubscribes";
 }
 
+// A message published before a subscription began never reaches it, even
+// while it is still on its way to the subscriber's loop. Here the handler
+// publishes through Server::publish (handed to the loops after the handler
+// returns) and then subscribes; across loops the same happens whenever a
+// client subscribes in answer to a reply its publisher sent.
+TEST(PubSub, ASubscriptionGetsNothingPublishedBeforeIt) {
+  for (const unsigned threads : {1u, 2u}) {
+    ServerOptions o;
+    o.threads = threads;
+    RunningServer rs(o, [](Server& s) {
+      s.websocket("/late", {.on_message = [&s](WebSocket& ws, Message m) {
+                    if (m.data == "join") {
+                      s.publish("t", "published before the subscription");
+                      ws.subscribe("t");
+                      ws.send_text("joined");
+                    } else {
+                      ws.publish("t", m.data, Opcode::text, true);
+                    }
+                  }});
+    });
+    RawClient c(rs.port());
+    c.upgrade("/late");
+    c.send_frame(Opcode::text, "join");
+    auto f = c.read_frame();
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->payload, "joined");
+    c.send_frame(Opcode::text, "after");
+    f = c.read_frame();
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->payload, "after") << "with " << threads << " threads";
+  }
+}
+
 // A subscriber that stops reading: a tiny receive buffer, never read.
 std::unique_ptr<RawClient> stalled_subscriber(std::uint16_t port) {
   auto c = std::make_unique<RawClient>(port, 4096);
