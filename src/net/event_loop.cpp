@@ -130,6 +130,10 @@ void EventLoop::end_iteration() {
   // index-based so the vector may grow while we walk it.
   for (std::size_t i = 0; i < dirty_.size(); ++i) {
     Flushable* f = dirty_[i];
+    // Two objects ahead, ask for the object itself; one ahead (its start
+    // now loaded), for what its flush will read.
+    if (i + 2 < dirty_.size()) __builtin_prefetch(dirty_[i + 2]);
+    if (i + 1 < dirty_.size()) dirty_[i + 1]->prefetch_for_flush();
     f->dirty_ = false;
     f->flush();
   }

@@ -58,6 +58,10 @@ class CallbackTimer final : public Timer {
 class Flushable {
  public:
   virtual void flush() = 0;
+  // Called just before the previous dirty object's flush(): start loading
+  // what flush() will read, so that walking many objects does not wait on
+  // memory at each one.
+  virtual void prefetch_for_flush() const noexcept {}
   virtual void retry() {}
   virtual ~Flushable() = default;
 

@@ -12,6 +12,8 @@ namespace duplex::runtime {
 namespace {
 
 constexpr std::size_t max_iov = 64;
+// Pieces totalling at most this many bytes go out copied into one buffer.
+constexpr std::size_t coalesce_limit = 2048;
 
 std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
@@ -287,6 +289,16 @@ bool Session::send_queue(protocol::OutputQueue& q) {
     ssize_t n;
     if (count == 1) {
       n = ::send(fd_, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } else if (total <= coalesce_limit) {
+      // A few small pieces (published messages, say): copying them is
+      // cheaper than the kernel's walk over an iovec array.
+      thread_local std::uint8_t scratch[coalesce_limit];
+      std::size_t at = 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        std::memcpy(scratch + at, iov[i].iov_base, iov[i].iov_len);
+        at += iov[i].iov_len;
+      }
+      n = ::send(fd_, scratch, total, MSG_NOSIGNAL | MSG_DONTWAIT);
     } else {
       msghdr msg{};
       msg.msg_iov = iov;

@@ -169,6 +169,7 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
  private:
   void on_io(std::uint32_t events) override;
   void flush() override;
+  void prefetch_for_flush() const noexcept override { conn_.output().prefetch(); }
   void on_timer() override;
   void retry() override { read_socket(); }
 

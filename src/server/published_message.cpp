@@ -71,4 +71,23 @@ SharedFrame& PublishedMessage::deflated(int window_bits, const DeflateOptions& o
   return *made;
 }
 
+LoopDelivery::~LoopDelivery() {
+  if (plain_) plain_->release();
+  for (LoopFrame* f : deflated_) {
+    if (f) f->release();
+  }
+}
+
+protocol::SharedBytes& LoopDelivery::plain() {
+  if (!plain_) plain_ = LoopFrame::make(message_.plain());
+  return *plain_;
+}
+
+protocol::SharedBytes& LoopDelivery::deflated(int window_bits, const DeflateOptions& options) {
+  const int bits = window_bits < 9 ? 9 : window_bits > 15 ? 15 : window_bits;
+  LoopFrame*& slot = deflated_[bits - 9];
+  if (!slot) slot = LoopFrame::make(message_.deflated(bits, options));
+  return *slot;
+}
+
 }  // namespace duplex::server

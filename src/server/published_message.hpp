@@ -72,6 +72,50 @@ class PublishedMessage {
   std::atomic<SharedFrame*> deflated_[7] = {};  // window bits 9..15
 };
 
+// One loop's references to a shared frame, counted without atomics: only
+// that loop's thread queues and writes them. It holds a single reference to
+// the frame, so a delivery to N subscribers of a loop costs one atomic
+// increment and decrement instead of N of each, and no locked instruction
+// waits on the stores to each subscriber's queue.
+class LoopFrame final : public protocol::SharedBytes {
+ public:
+  // The count starts at 1, owned by the caller.
+  static LoopFrame* make(SharedFrame& frame) { return new LoopFrame(frame); }
+
+  std::span<const std::uint8_t> bytes() const noexcept override { return frame_.bytes(); }
+  void retain() noexcept override { ++refs_; }
+  void release() noexcept override {
+    if (--refs_ == 0) delete this;
+  }
+
+ private:
+  explicit LoopFrame(SharedFrame& frame) noexcept : frame_(frame) { frame_.retain(); }
+  ~LoopFrame() { frame_.release(); }
+
+  SharedFrame& frame_;
+  std::uint32_t refs_ = 1;
+};
+
+// A published message on its way to the subscribers of one loop: the
+// loop-local references to each of its frames (plain, or compressed for a
+// window), made when the first subscriber needs that frame.
+class LoopDelivery {
+ public:
+  explicit LoopDelivery(PublishedMessage& message) noexcept : message_(message) {}
+  ~LoopDelivery();
+  LoopDelivery(const LoopDelivery&) = delete;
+  LoopDelivery& operator=(const LoopDelivery&) = delete;
+
+  PublishedMessage& message() const noexcept { return message_; }
+  protocol::SharedBytes& plain();
+  protocol::SharedBytes& deflated(int window_bits, const DeflateOptions& options);
+
+ private:
+  PublishedMessage& message_;
+  LoopFrame* plain_ = nullptr;
+  LoopFrame* deflated_[7] = {};  // window bits 9..15
+};
+
 // Owns one reference to a PublishedMessage; copies take another.
 class MessageRef {
  public:

@@ -59,7 +59,7 @@ bool ServerSession::pubsub_publish(std::string_view topic, std::string_view data
   return true;
 }
 
-bool ServerSession::deliver(PublishedMessage& message) {
+bool ServerSession::deliver(LoopDelivery& delivery) {
   if (!open()) return false;
   Server::Impl& server = owner_.server();
   // A burst of publications can fill a healthy reader's queue within one
@@ -81,13 +81,14 @@ bool ServerSession::deliver(PublishedMessage& message) {
   }
   std::error_code ec;
   if (!deflate()) {
-    ec = conn_.send_prepared(message.plain());
+    ec = conn_.send_prepared(delivery.plain());
   } else if (deflate()->shareable_output()) {
     // Compressed once for everyone with this window.
     ec = conn_.send_prepared(
-        message.deflated(deflate()->output_window_bits(), server.options.deflate));
+        delivery.deflated(deflate()->output_window_bits(), server.options.deflate));
   } else {
     // Our compressor keeps context with this peer: compress for it alone.
+    const PublishedMessage& message = delivery.message();
     ec = conn_.send(message.opcode(), protocol::Connection::as_bytes(message.payload()));
   }
   if (ec) return false;

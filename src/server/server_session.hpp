@@ -25,7 +25,7 @@ class ServerSession final : public runtime::Session {
 
   // Queues a published frame, unless this subscriber is too far behind
   // (then the slow-consumer policy applies). True when queued.
-  bool deliver(PublishedMessage& frame);
+  bool deliver(LoopDelivery& delivery);
   std::vector<Subscription>& subscriptions() noexcept { return subscriptions_; }
 
   bool pubsub_subscribe(std::string_view topic) override;

@@ -65,8 +65,9 @@ std::size_t TopicRegistry::deliver(std::string_view name, PublishedMessage& fram
   // Delivery queues bytes and never closes a socket synchronously, so the
   // list cannot change under this loop.
   const std::uint64_t sequence = frame.sequence();
+  LoopDelivery delivery(frame);
   for (const TopicSubscriber& s : subscribers) {
-    if (s.session != skip && s.since <= sequence && s.session->deliver(frame)) ++delivered;
+    if (s.session != skip && s.since <= sequence && s.session->deliver(delivery)) ++delivered;
   }
   return delivered;
 }

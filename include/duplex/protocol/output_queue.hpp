@@ -55,6 +55,14 @@ class OutputQueue {
   // Drops the first `n` pending bytes (those the transport took).
   void consume(std::size_t n) noexcept;
   void clear() noexcept;
+  // Asks the CPU to start loading the oldest and newest pending chunks,
+  // which gather() will read soon (a hint; no effect on the contents).
+  void prefetch() const noexcept {
+    if (head_) {
+      __builtin_prefetch(head_);
+      __builtin_prefetch(tail_);
+    }
+  }
 
   struct Chunk;
 
