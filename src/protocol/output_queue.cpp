@@ -9,17 +9,25 @@
 
 namespace duplex::protocol {
 
+// A shared node carries up to this many shared segments back to back: a
+// subscriber that gets several published messages in one loop iteration
+// has one node for them, not one each.
+constexpr std::uint8_t shared_run_max = 3;
+
 struct OutputQueue::Chunk {
   Chunk* next;
-  SharedBytes* shared;   // set for a shared segment: bytes live there
-  std::size_t begin;     // first unwritten byte
-  std::size_t end;       // one past the last byte
-  std::size_t capacity;  // storage bytes (0 for a shared segment)
+  std::size_t begin;  // first unwritten byte (of a shared node: of its segments laid end to end)
+  std::size_t end;    // one past the last byte
   std::uint8_t size_class;
+  std::uint8_t shared_count;  // segments in `shared`; 0 for a chunk with storage
+  union {
+    std::size_t capacity;                 // storage bytes (chunks with storage)
+    SharedBytes* shared[shared_run_max];  // the segments, in order (shared nodes)
+  };
 
   std::uint8_t* storage() noexcept { return reinterpret_cast<std::uint8_t*>(this + 1); }
-  const std::uint8_t* bytes() const noexcept {
-    return shared ? shared->bytes().data() : reinterpret_cast<const std::uint8_t*>(this + 1);
+  const std::uint8_t* storage() const noexcept {
+    return reinterpret_cast<const std::uint8_t*>(this + 1);
   }
 };
 
@@ -74,7 +82,7 @@ class ChunkPool {
     if (!p) throw std::bad_alloc();
     auto* c = static_cast<Chunk*>(p);
     c->size_class = size_class;
-    c->capacity = size_class == shared_class ? 0 : bytes - sizeof(Chunk);
+    if (size_class != shared_class) c->capacity = bytes - sizeof(Chunk);
     return c;
   }
 
@@ -107,7 +115,7 @@ Chunk* take_chunk(std::uint8_t size_class) {
 }
 
 void free_chunk(Chunk* c) noexcept {
-  if (c->shared) c->shared->release();
+  for (std::uint8_t i = 0; i < c->shared_count; ++i) c->shared[i]->release();
   if (c->size_class == dedicated_class || ChunkPool::destroyed) {
     std::free(c);
   } else {
@@ -117,7 +125,7 @@ void free_chunk(Chunk* c) noexcept {
 
 Chunk* init(Chunk* c) noexcept {
   c->next = nullptr;
-  c->shared = nullptr;
+  c->shared_count = 0;
   c->begin = c->end = 0;
   return c;
 }
@@ -144,7 +152,7 @@ OutputQueue::Chunk* OutputQueue::new_tail(std::size_t n) {
   // Grow one class above the current tail so a burst of small writes ends
   // up in few large chunks (few iovecs) without small writers paying for it.
   std::uint8_t cls = 0;
-  if (tail_ && !tail_->shared && tail_->size_class < data_classes) {
+  if (tail_ && !tail_->shared_count && tail_->size_class < data_classes) {
     cls = static_cast<std::uint8_t>(std::min<int>(tail_->size_class + 1, data_classes - 1));
   }
   while (cls < data_classes && class_bytes[cls] - sizeof(Chunk) < n) ++cls;
@@ -168,7 +176,7 @@ OutputQueue::Chunk* OutputQueue::new_tail(std::size_t n) {
 
 std::uint8_t* OutputQueue::prepare(std::size_t n) {
   Chunk* c = tail_;
-  if (!c || c->shared || c->capacity - c->end < n) c = new_tail(n);
+  if (!c || c->shared_count || c->capacity - c->end < n) c = new_tail(n);
   return c->storage() + c->end;
 }
 
@@ -186,23 +194,40 @@ void OutputQueue::append(Bytes bytes) {
 void OutputQueue::append_shared(SharedBytes& shared) {
   const std::size_t n = shared.bytes().size();
   if (n == 0) return;
-  Chunk* c = init(take_chunk(shared_class));
-  shared.retain();
-  c->shared = &shared;
-  c->end = n;
-  if (tail_) {
-    tail_->next = c;
-  } else {
-    head_ = c;
+  Chunk* c = tail_;
+  if (!c || !c->shared_count || c->shared_count == shared_run_max) {
+    c = init(take_chunk(shared_class));
+    if (tail_) {
+      tail_->next = c;
+    } else {
+      head_ = c;
+    }
+    tail_ = c;
   }
-  tail_ = c;
+  shared.retain();
+  c->shared[c->shared_count++] = &shared;
+  c->end += n;
   size_ += n;
 }
 
 std::size_t OutputQueue::gather(std::span<Bytes> out) const noexcept {
   std::size_t count = 0;
   for (const Chunk* c = head_; c && count < out.size(); c = c->next) {
-    if (c->end > c->begin) out[count++] = Bytes(c->bytes() + c->begin, c->end - c->begin);
+    if (c->end <= c->begin) continue;
+    if (!c->shared_count) {
+      out[count++] = Bytes(c->storage() + c->begin, c->end - c->begin);
+      continue;
+    }
+    std::size_t skip = c->begin;  // bytes of the leading segments already written
+    for (std::uint8_t i = 0; i < c->shared_count && count < out.size(); ++i) {
+      const Bytes segment = c->shared[i]->bytes();
+      if (skip >= segment.size()) {
+        skip -= segment.size();
+        continue;
+      }
+      out[count++] = segment.subspan(skip);
+      skip = 0;
+    }
   }
   return count;
 }

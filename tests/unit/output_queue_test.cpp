@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <random>
+#include <vector>
 
 namespace duplex::test {
 namespace {
@@ -54,6 +56,53 @@ TEST(OutputQueue, KeepsOrderAcrossOwnedAndSharedSegments) {
     EXPECT_EQ(contents(q), " two[shared]");
   }
   EXPECT_EQ(shared.refs, 0) << "destruction releases the rest";
+}
+
+// Shared segments in a row, owned bytes between them, writes that stop
+// anywhere (inside a segment, between two), and gathers into too few ranges.
+TEST(OutputQueue, RunsOfSharedSegmentsWithPartialWrites) {
+  std::vector<std::unique_ptr<CountedBytes>> segments;
+  for (const char* text :
+       {"a", "bc", "[sixty-four bytes of a published frame, give or take a few]", "xyz"}) {
+    segments.push_back(std::make_unique<CountedBytes>(text));
+  }
+  std::mt19937 rng(7);
+  {
+    OutputQueue q;
+    std::string expected;
+    for (int round = 0; round < 2000; ++round) {
+      const int appends = static_cast<int>(rng() % 6);
+      for (int i = 0; i < appends; ++i) {
+        if (rng() % 4 == 0) {
+          const std::string owned(rng() % 40 + 1, static_cast<char>('0' + rng() % 10));
+          q.append(owned);
+          expected += owned;
+        } else {
+          CountedBytes& s = *segments[rng() % segments.size()];
+          q.append_shared(s);
+          const auto b = s.bytes();
+          expected.append(b.begin(), b.end());
+        }
+      }
+      std::span<const std::uint8_t> few[2];
+      std::string prefix;
+      for (std::size_t i = 0, n = q.gather(few); i < n; ++i)
+        prefix.append(few[i].begin(), few[i].end());
+      ASSERT_EQ(prefix, expected.substr(0, prefix.size()));
+      ASSERT_EQ(contents(q), expected);
+      const std::size_t take = std::min<std::size_t>(expected.size(), rng() % 100);
+      q.consume(take);
+      expected.erase(0, take);
+      ASSERT_EQ(q.size(), expected.size());
+    }
+    q.consume(q.size());
+    EXPECT_TRUE(q.empty());
+    for (const auto& s : segments) EXPECT_EQ(s->refs, 0) << "a written segment is released";
+    q.append_shared(*segments[0]);
+    q.append_shared(*segments[1]);
+    EXPECT_EQ(segments[0]->refs, 1);
+  }
+  for (const auto& s : segments) EXPECT_EQ(s->refs, 0) << "destruction releases the rest";
 }
 
 TEST(OutputQueue, LargeAppendsAndRandomConsumption) {
