@@ -117,7 +117,7 @@ void ClientSession::send_request() {
   std::vector<protocol::HttpHeader> headers;
   for (const auto& [name, value] : options_.headers) headers.push_back({name, value});
   std::vector<protocol::Extension> offers;
-  if (options_.deflate.enabled) offers.push_back(protocol::deflate_offer(options_.deflate));
+  if (options_.deflate.enabled) offers = protocol::deflate_offers(options_.deflate);
   std::string request;
   try {
     request = handshake_.start({.host = url_.host_header(),

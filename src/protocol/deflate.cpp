@@ -127,19 +127,46 @@ std::optional<DeflateParams> negotiate_deflate(const std::vector<Extension>& off
   return std::nullopt;
 }
 
-Extension deflate_offer(const DeflateOptions& ours) {
-  Extension offer{std::string(deflate_extension_name), {}};
-  if (!ours.server_context_takeover) offer.params.push_back({"server_no_context_takeover", {}});
-  if (!ours.client_context_takeover) offer.params.push_back({"client_no_context_takeover", {}});
+std::vector<Extension> deflate_offers(const DeflateOptions& ours) {
+  Extension preferred{std::string(deflate_extension_name), {}};
+  if (!ours.server_context_takeover) {
+    preferred.params.push_back({"server_no_context_takeover", {}});
+  }
+  if (!ours.client_context_takeover) {
+    preferred.params.push_back({"client_no_context_takeover", {}});
+  }
   if (ours.server_max_window_bits < 15) {
-    offer.params.push_back({"server_max_window_bits", std::to_string(ours.server_max_window_bits)});
+    preferred.params.push_back(
+        {"server_max_window_bits", std::to_string(ours.server_max_window_bits)});
   }
-  // Offering client_max_window_bits would let the server pick 8, which our
-  // zlib compressor cannot honour: offer it only with a value we choose.
+  // Without a value, client_max_window_bits lets the server pick any window
+  // for our compressor, 8 included, which zlib cannot honour: the preferred
+  // offer names it only with a value we chose.
   if (ours.client_max_window_bits < 15) {
-    offer.params.push_back({"client_max_window_bits", std::to_string(ours.client_max_window_bits)});
+    preferred.params.push_back(
+        {"client_max_window_bits", std::to_string(ours.client_max_window_bits)});
   }
-  return offer;
+  std::vector<Extension> offers{preferred};
+  // A second offer, the way browsers make theirs: servers that insist on
+  // keeping their compression context, or on choosing our window, decline
+  // the preferred offer (some answer 400 when nothing fits) and take this
+  // one. It keeps our own word about our context and our windows.
+  Extension fallback{std::string(deflate_extension_name), {}};
+  if (!ours.client_context_takeover) {
+    fallback.params.push_back({"client_no_context_takeover", {}});
+  }
+  if (ours.server_max_window_bits < 15) {
+    fallback.params.push_back(
+        {"server_max_window_bits", std::to_string(ours.server_max_window_bits)});
+  }
+  if (ours.client_max_window_bits < 15) {
+    fallback.params.push_back(
+        {"client_max_window_bits", std::to_string(ours.client_max_window_bits)});
+  } else {
+    fallback.params.push_back({"client_max_window_bits", {}});
+  }
+  if (format_extension(fallback) != format_extension(preferred)) offers.push_back(fallback);
+  return offers;
 }
 
 std::error_code accept_deflate_response(const Extension& response, const DeflateOptions& ours,
@@ -165,7 +192,8 @@ std::error_code accept_deflate_response(const Extension& response, const Deflate
     out.server_max_window_bits = *p.server_max_window_bits;
   }
   if (p.client_max_window_bits) {
-    if (ours.client_max_window_bits >= 15) return refuse("client_max_window_bits was not offered");
+    // Every set of our offers names client_max_window_bits (see
+    // deflate_offers): with our value, or without one when we set none.
     if (!p.client_max_window_bits_value) return refuse("client_max_window_bits needs a value");
     if (*p.client_max_window_bits_value > ours.client_max_window_bits) {
       return refuse("client_max_window_bits larger than offered");

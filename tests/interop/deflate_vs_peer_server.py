@@ -26,11 +26,15 @@ from subprocess_run import run_bounded
 SCENARIO_LIMIT = 150.0
 STEP_LIMIT = 15.0
 
-# Our offer for each flag set (DeflateOptions of the client):
-#   default           permessage-deflate; server_no_context_takeover; client_no_context_takeover
-#   takeover          permessage-deflate
-#   client-window-10  the default offer; client_max_window_bits=10
-#   server-window-10  the default offer; server_max_window_bits=10
+# Our offers for each flag set (DeflateOptions of the client): the first
+# asks for what the flags say; the second (the client adds it unless it
+# would be the same) drops server_no_context_takeover and names
+# client_max_window_bits, without a value unless the flags give one.
+#   default           permessage-deflate; server_no_context_takeover; client_no_context_takeover,
+#                     permessage-deflate; client_no_context_takeover; client_max_window_bits
+#   takeover          permessage-deflate, permessage-deflate; client_max_window_bits
+#   client-window-10  the default offers, each with client_max_window_bits=10
+#   server-window-10  the default offers, each with server_max_window_bits=10
 #   small-takeover    permessage-deflate; server_max_window_bits=9; client_max_window_bits=9
 FLAGS = {
     "default": ["--deflate"],
@@ -120,11 +124,12 @@ EXPECTED = {
             "server-window-10": pmd(C, S, sw(10)),
             "small-takeover": either(pmd(cw(8), sw(9))),
         },
+        # Takes the second offer where the first has no client_max_window_bits.
         "require-client-window": {
-            "default": NONE,
-            "takeover": NONE,
+            "default": pmd(C, cw(12)),
+            "takeover": pmd(cw(12)),
             "client-window-10": pmd(C, S, cw(10)),
-            "server-window-10": NONE,
+            "server-window-10": pmd(C, cw(12), sw(10)),
             "small-takeover": pmd(cw(9), sw(9)),
         },
     },
@@ -143,11 +148,12 @@ EXPECTED = {
             "server-window-10": pmd(C, S, sw(10)),
             "small-takeover": pmd(C, S, cw(9), sw(9)),
         },
+        # Refuses server_no_context_takeover: takes the second offer.
         "takeover": {
-            "default": REFUSED,
+            "default": pmd(C),
             "takeover": pmd(),
-            "client-window-10": REFUSED,
-            "server-window-10": REFUSED,
+            "client-window-10": pmd(C, cw(10)),
+            "server-window-10": pmd(C, sw(10)),
             "small-takeover": pmd(cw(9), sw(9)),
         },
         "server-window-10": {
@@ -157,11 +163,13 @@ EXPECTED = {
             "server-window-10": pmd(C, S, sw(10)),
             "small-takeover": REFUSED,
         },
+        # Requires client_max_window_bits: takes the second offer where
+        # the first has none.
         "client-window-9": {
-            "default": REFUSED,
-            "takeover": REFUSED,
+            "default": pmd(C, cw(9)),
+            "takeover": pmd(cw(9)),
             "client-window-10": pmd(C, S, cw(9)),
-            "server-window-10": REFUSED,
+            "server-window-10": pmd(C, cw(9), sw(10)),
             "small-takeover": pmd(cw(9), sw(9)),
         },
     },
@@ -174,7 +182,7 @@ ABOUT_THE_EXTENSION = "extension"
 # (py_server.py's /bad-extension/KIND, our flags): answers that break RFC 6455
 # section 4.1 or RFC 7692 section 7 for our offer; the connection must fail.
 BAD_ANSWERS = [
-    ("unoffered-client-window", "default"),  # client_max_window_bits we did not offer
+    ("client-window-without-value", "default"),
     ("unknown-parameter", "default"),
     ("window-16", "default"),
     ("window-without-value", "default"),
@@ -237,11 +245,12 @@ CLI_DRIVES = {
         ("takeover", "takeover"),
         ("server-window-10", "server-window-10"),
         ("client-window-9", "client-window-10"),
-        ("takeover", "default"),  # refused with 400
+        ("takeover", "default"),  # the second offer
+        ("client-window-9", "default"),  # the second offer
     ],
 }
 CLI_BAD_ANSWERS = [
-    ("unoffered-client-window", "default"),
+    ("client-window-without-value", "default"),
     ("unknown-parameter", "default"),
     ("deflate", None),
 ]

@@ -96,9 +96,7 @@ DEFLATE_CONFIGS = {
 # Answers of /bad-extension/KIND that break RFC 6455 or RFC 7692 for the
 # offers the Duplex client makes (see deflate_vs_peer_server.py for which).
 BAD_ANSWERS = {
-    # Parameters the client did not offer, or that do not exist.
-    "unoffered-client-window": "permessage-deflate; server_no_context_takeover; "
-    "client_no_context_takeover; client_max_window_bits=10",
+    # A parameter that does not exist.
     "unknown-parameter": "permessage-deflate; server_no_context_takeover; "
     "client_no_context_takeover; x_duplex_unknown=1",
     # Values outside 8..15, or missing.
@@ -106,6 +104,8 @@ BAD_ANSWERS = {
     "client_no_context_takeover; server_max_window_bits=16",
     "window-without-value": "permessage-deflate; server_no_context_takeover; "
     "client_no_context_takeover; server_max_window_bits",
+    "client-window-without-value": "permessage-deflate; server_no_context_takeover; "
+    "client_no_context_takeover; client_max_window_bits",
     "flag-with-value": "permessage-deflate; server_no_context_takeover=1; "
     "client_no_context_takeover",
     "repeated-parameter": "permessage-deflate; server_no_context_takeover; "

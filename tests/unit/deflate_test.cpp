@@ -101,10 +101,17 @@ TEST(DeflateNegotiation, OffersWeCannotHonourOrThatBreakTheGrammarAreDeclined) {
   EXPECT_EQ(agreed->server_max_window_bits, 12);
 }
 
+std::string formatted(const std::vector<Extension>& offers) {
+  std::string s;
+  for (const Extension& e : offers) s += (s.empty() ? "" : ", ") + format_extension(e);
+  return s;
+}
+
 TEST(DeflateNegotiation, ClientOfferAndResponseChecks) {
   DeflateOptions o = enabled();
-  EXPECT_EQ(format_extension(deflate_offer(o)),
-            "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+  EXPECT_EQ(formatted(deflate_offers(o)),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover, "
+            "permessage-deflate; client_no_context_takeover; client_max_window_bits");
   DeflateParams agreed;
   std::string why;
   const auto response = [](std::string_view h) { return offers(h).front(); };
@@ -120,19 +127,37 @@ TEST(DeflateNegotiation, ClientOfferAndResponseChecks) {
   EXPECT_FALSE(
       accept_deflate_response(response("permessage-deflate; server_max_window_bits=9"), o, agreed));
   EXPECT_EQ(agreed.server_max_window_bits, 9);
-  // client_max_window_bits we did not offer, or an unknown parameter: refused.
-  EXPECT_EQ(accept_deflate_response(response("permessage-deflate; client_max_window_bits=10"), o,
+  // The second offer named client_max_window_bits without a value: the
+  // server picks our window (not 8, which zlib cannot compress with), and
+  // may keep its own context.
+  EXPECT_FALSE(accept_deflate_response(response("permessage-deflate; client_max_window_bits=10"), o,
+                                       agreed));
+  EXPECT_EQ(agreed.client_max_window_bits, 10);
+  EXPECT_FALSE(agreed.server_no_context_takeover);
+  EXPECT_TRUE(agreed.client_no_context_takeover);
+  EXPECT_EQ(
+      accept_deflate_response(response("permessage-deflate; client_max_window_bits=8"), o, agreed),
+      Error::invalid_extension_response);
+  EXPECT_EQ(accept_deflate_response(response("permessage-deflate; client_max_window_bits"), o,
                                     agreed, &why),
             Error::invalid_extension_response);
-  EXPECT_EQ(why, "client_max_window_bits was not offered");
+  EXPECT_EQ(why, "client_max_window_bits needs a value");
+  // An unknown parameter: refused.
   EXPECT_EQ(accept_deflate_response(response("permessage-deflate; foo"), o, agreed),
             Error::invalid_extension_response);
   // Offered with a value: the server may go lower, not higher, and not to 8.
   o.client_max_window_bits = 12;
   o.server_max_window_bits = 10;
-  EXPECT_EQ(format_extension(deflate_offer(o)),
+  EXPECT_EQ(formatted(deflate_offers(o)),
             "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
-            "server_max_window_bits=10; client_max_window_bits=12");
+            "server_max_window_bits=10; client_max_window_bits=12, "
+            "permessage-deflate; client_no_context_takeover; server_max_window_bits=10; "
+            "client_max_window_bits=12");
+  // Asking for nothing the server could decline: one offer.
+  DeflateOptions plain = enabled();
+  plain.server_context_takeover = plain.client_context_takeover = true;
+  plain.client_max_window_bits = 11;
+  EXPECT_EQ(formatted(deflate_offers(plain)), "permessage-deflate; client_max_window_bits=11");
   EXPECT_FALSE(accept_deflate_response(response("permessage-deflate; client_max_window_bits=11"), o,
                                        agreed));
   EXPECT_EQ(agreed.client_max_window_bits, 11);

@@ -32,10 +32,13 @@ struct DeflateParams {
 std::optional<DeflateParams> negotiate_deflate(const std::vector<Extension>& offers,
                                                const DeflateOptions& ours, std::string& response);
 
-// Client: the offer for our options.
-Extension deflate_offer(const DeflateOptions& ours);
+// Client: the offers for our options, in order of preference: what the
+// options ask for, then (unless it would be the same) one that leaves the
+// server its own context and lets it choose our window, for servers that
+// accept nothing else.
+std::vector<Extension> deflate_offers(const DeflateOptions& ours);
 
-// Client: checks the server's answer against RFC 7692 and our offer.
+// Client: checks the server's answer against RFC 7692 and our offers.
 // Error::invalid_extension_response (with `why`) when it breaks the rules or
 // asks for what we cannot do.
 std::error_code accept_deflate_response(const Extension& response, const DeflateOptions& ours,
