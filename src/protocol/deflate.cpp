@@ -127,45 +127,42 @@ std::optional<DeflateParams> negotiate_deflate(const std::vector<Extension>& off
   return std::nullopt;
 }
 
+namespace {
+
+// One offer for `ours`. `flexible`: make no demand on the server's context,
+// and name client_max_window_bits even without a value of ours.
+Extension offer_for(const DeflateOptions& ours, bool flexible) {
+  Extension offer{std::string(deflate_extension_name), {}};
+  auto add = [&](const char* name, std::optional<int> value = std::nullopt) {
+    offer.params.push_back(
+        {name, value ? std::optional<std::string>(std::to_string(*value)) : std::nullopt});
+  };
+  if (!ours.server_context_takeover && !flexible) add("server_no_context_takeover");
+  if (!ours.client_context_takeover) add("client_no_context_takeover");
+  if (ours.server_max_window_bits < 15) add("server_max_window_bits", ours.server_max_window_bits);
+  if (ours.client_max_window_bits < 15) {
+    add("client_max_window_bits", ours.client_max_window_bits);
+  } else if (flexible) {
+    add("client_max_window_bits");
+  }
+  return offer;
+}
+
+}  // namespace
+
 std::vector<Extension> deflate_offers(const DeflateOptions& ours) {
-  Extension preferred{std::string(deflate_extension_name), {}};
-  if (!ours.server_context_takeover) {
-    preferred.params.push_back({"server_no_context_takeover", {}});
-  }
-  if (!ours.client_context_takeover) {
-    preferred.params.push_back({"client_no_context_takeover", {}});
-  }
-  if (ours.server_max_window_bits < 15) {
-    preferred.params.push_back(
-        {"server_max_window_bits", std::to_string(ours.server_max_window_bits)});
-  }
   // Without a value, client_max_window_bits lets the server pick any window
   // for our compressor, 8 included, which zlib cannot honour: the preferred
   // offer names it only with a value we chose.
-  if (ours.client_max_window_bits < 15) {
-    preferred.params.push_back(
-        {"client_max_window_bits", std::to_string(ours.client_max_window_bits)});
-  }
-  std::vector<Extension> offers{preferred};
+  std::vector<Extension> offers{offer_for(ours, false)};
   // A second offer, the way browsers make theirs: servers that insist on
   // keeping their compression context, or on choosing our window, decline
   // the preferred offer (some answer 400 when nothing fits) and take this
   // one. It keeps our own word about our context and our windows.
-  Extension fallback{std::string(deflate_extension_name), {}};
-  if (!ours.client_context_takeover) {
-    fallback.params.push_back({"client_no_context_takeover", {}});
+  Extension fallback = offer_for(ours, true);
+  if (format_extension(fallback) != format_extension(offers.front())) {
+    offers.push_back(std::move(fallback));
   }
-  if (ours.server_max_window_bits < 15) {
-    fallback.params.push_back(
-        {"server_max_window_bits", std::to_string(ours.server_max_window_bits)});
-  }
-  if (ours.client_max_window_bits < 15) {
-    fallback.params.push_back(
-        {"client_max_window_bits", std::to_string(ours.client_max_window_bits)});
-  } else {
-    fallback.params.push_back({"client_max_window_bits", {}});
-  }
-  if (format_extension(fallback) != format_extension(preferred)) offers.push_back(fallback);
   return offers;
 }
 
