@@ -226,6 +226,24 @@ void publish_paced(Server& server, Receivers& r, int messages) {
   }
 }
 
+// Publishes `messages` paced for four readers once they and the stalled
+// subscriber (five in all) are subscribed; returns when the readers are done
+// or after 30 s.
+void publish_to_readers_beside(RunningServer& rs, Receivers& r, int messages) {
+  open_readers(r, rs.url("/sub"), messages);
+  std::thread publisher([&] {
+    if (!eventually([&] { return rs.server().subscriber_count("t") == 5; })) return;
+    publish_paced(rs.server(), r, messages);
+  });
+  std::thread watchdog([&] {
+    for (int i = 0; i < 300 && r.done < 4; ++i) std::this_thread::sleep_for(100ms);
+    r.client.stop();
+  });
+  r.client.run();
+  publisher.join();
+  watchdog.join();
+}
+
 TEST(PubSub, StalledReaderLosesMessagesAloneUnderTheDropPolicy) {
   constexpr std::size_t limit = 64 * 1024;
   // Far more than the kernel buffers a stalled socket can absorb (the send
@@ -239,18 +257,7 @@ TEST(PubSub, StalledReaderLosesMessagesAloneUnderTheDropPolicy) {
   auto stalled = stalled_subscriber(rs.port());
 
   Receivers r;
-  open_readers(r, rs.url("/sub"), messages);
-  std::thread publisher([&] {
-    if (!eventually([&] { return rs.server().subscriber_count("t") == 5; })) return;
-    publish_paced(rs.server(), r, messages);
-  });
-  std::thread watchdog([&] {
-    for (int i = 0; i < 300 && r.done < 4; ++i) std::this_thread::sleep_for(100ms);
-    r.client.stop();
-  });
-  r.client.run();
-  publisher.join();
-  watchdog.join();
+  publish_to_readers_beside(rs, r, messages);
   // The readers got everything although one subscriber stopped reading: the
   // stalled one cost them neither messages nor a wait.
   EXPECT_EQ(r.done.load(), 4);
@@ -273,18 +280,7 @@ TEST(PubSub, StalledReaderIsClosedWith1013UnderTheClosePolicy) {
   auto stalled = stalled_subscriber(rs.port());
 
   Receivers r;
-  open_readers(r, rs.url("/sub"), messages);
-  std::thread publisher([&] {
-    if (!eventually([&] { return rs.server().subscriber_count("t") == 5; })) return;
-    publish_paced(rs.server(), r, messages);
-  });
-  std::thread watchdog([&] {
-    for (int i = 0; i < 300 && r.done < 4; ++i) std::this_thread::sleep_for(100ms);
-    r.client.stop();
-  });
-  r.client.run();
-  publisher.join();
-  watchdog.join();
+  publish_to_readers_beside(rs, r, messages);
   EXPECT_EQ(r.done.load(), 4);
   EXPECT_EQ(rs.server().stats().slow_consumers_closed, 1u);
   // When the stalled reader reads at last, behind the queued messages it
