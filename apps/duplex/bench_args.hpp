@@ -1,7 +1,7 @@
 // The options of `duplex bench`, shared by its echo and fan-out modes.
 #pragma once
 
-#include <duplex/deflate.hpp>
+#include <duplex/client.hpp>
 
 #include <cstddef>
 #include <cstdio>

@@ -1,7 +1,7 @@
 // The --deflate options, the same on serve, connect and bench.
 #pragma once
 
-#include <duplex/deflate.hpp>
+#include <duplex/client.hpp>
 
 #include <CLI/CLI.hpp>
 

@@ -8,7 +8,9 @@
 //   client.run();   // until every connection has ended
 #pragma once
 
-#include <duplex/deflate.hpp>
+#include <duplex/client_error.hpp>
+#include <duplex/log.hpp>
+#include <duplex/protocol/deflate_options.hpp>
 #include <duplex/websocket.hpp>
 
 #include <chrono>
@@ -22,6 +24,9 @@
 #include <vector>
 
 namespace duplex {
+
+/// permessage-deflate settings (RFC 7692).
+using DeflateOptions = protocol::DeflateOptions;
 
 struct ClientOptions {
   std::vector<std::string> subprotocols;                     // offered, in order of preference

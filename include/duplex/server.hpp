@@ -8,7 +8,8 @@
 //   server.run();   // SIGINT/SIGTERM: every connection gets 1001, then run() returns
 #pragma once
 
-#include <duplex/deflate.hpp>
+#include <duplex/log.hpp>
+#include <duplex/protocol/deflate_options.hpp>
 #include <duplex/protocol/extensions.hpp>
 #include <duplex/protocol/http.hpp>
 #include <duplex/websocket.hpp>
@@ -27,7 +28,8 @@
 
 namespace duplex {
 
-enum class LogLevel { warning, info };
+/// permessage-deflate settings (RFC 7692).
+using DeflateOptions = protocol::DeflateOptions;
 
 // The upgrade request as the on_upgrade hook sees it, and the hook's decision.
 // Not calling reject() accepts (without a subprotocol unless accept() names one).

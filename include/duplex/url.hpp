@@ -1,6 +1,8 @@
 // ws:// and wss:// URIs (RFC 6455 section 3).
 #pragma once
 
+#include <duplex/client_error.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,8 +22,8 @@ struct WebSocketUrl {
   std::string to_string() const;
 };
 
-// Parses `text` as a WebSocket URI. Errors: Error::invalid_url (with the
-// reason in `why`, when given), Error::unsupported_scheme, Error::url_has_fragment.
+// Parses `text` as a WebSocket URI. Errors: ClientError::invalid_url (with the
+// reason in `why`, when given), ClientError::unsupported_scheme, ClientError::url_has_fragment.
 std::error_code parse_websocket_url(std::string_view text, WebSocketUrl& out,
                                     std::string* why = nullptr);
 

@@ -7,7 +7,7 @@
 #pragma once
 
 #include <duplex/close_code.hpp>
-#include <duplex/error.hpp>
+#include <duplex/protocol/error.hpp>
 #include <duplex/protocol/frame.hpp>
 
 #include <any>
@@ -39,7 +39,7 @@ class WebSocket {
   WebSocket& operator=(const WebSocket&) = delete;
 
   // Queues a message; it leaves with the other output of this loop
-  // iteration. Error::connection_closed once the close handshake began.
+  // iteration. UsageError::connection_closed once the close handshake began.
   std::error_code send(std::string_view data, Opcode opcode = Opcode::text);
   std::error_code send_text(std::string_view text) { return send(text, Opcode::text); }
   std::error_code send_binary(std::span<const std::uint8_t> data) {
@@ -48,7 +48,7 @@ class WebSocket {
   // Sends one message in pieces of the application's choosing (streaming):
   // the first call with Opcode::text or Opcode::binary, the following ones
   // with Opcode::continuation, the last with `fin`. Other sends wait for
-  // the message to end (Error::message_in_progress).
+  // the message to end (UsageError::message_in_progress).
   std::error_code send_fragment(std::string_view data, Opcode opcode, bool fin);
   std::error_code ping(std::string_view payload = {});
 

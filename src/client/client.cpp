@@ -1,7 +1,7 @@
 #include "client_impl.hpp"
 #include "client_session.hpp"
 
-#include <duplex/error.hpp>
+#include <duplex/client_error.hpp>
 #include <duplex/protocol/http.hpp>
 
 namespace duplex {
@@ -32,10 +32,10 @@ void Client::Impl::session_closed(client::ClientSession& session) {
   if (count == 0) loop.stop();
 }
 
-std::shared_ptr<net::TlsContext> Client::Impl::tls_context(const std::string& ca_file, bool verify,
-                                                           std::string& error) {
+std::shared_ptr<transport::TlsContext> Client::Impl::tls_context(const std::string& ca_file,
+                                                                 bool verify, std::string& error) {
   auto& slot = tls_contexts[{ca_file, verify}];
-  if (!slot) slot = net::TlsContext::client(ca_file, verify, error);
+  if (!slot) slot = transport::TlsContext::client(ca_file, verify, error);
   return slot;
 }
 

@@ -1,8 +1,8 @@
 // Client internals: one event loop and the sessions it runs.
 #pragma once
 
-#include "../net/event_loop.hpp"
-#include "../net/tls.hpp"
+#include "../transport/event_loop.hpp"
+#include "../transport/tls.hpp"
 
 #include <duplex/client.hpp>
 
@@ -21,7 +21,7 @@ class ClientSession;
 // its loop safely: they post only while the loop is still there.
 struct LoopMailbox {
   std::mutex mutex;
-  net::EventLoop* loop = nullptr;
+  transport::EventLoop* loop = nullptr;
 
   void post(std::function<void()> fn) {
     std::lock_guard lock(mutex);
@@ -40,14 +40,14 @@ struct Client::Impl {
   void session_closed(client::ClientSession& session);
   // One TLS context per (CA file, verification) pair, made on first use:
   // loading the system's CA store is too slow to repeat per connection.
-  std::shared_ptr<net::TlsContext> tls_context(const std::string& ca_file, bool verify,
-                                               std::string& error);
+  std::shared_ptr<transport::TlsContext> tls_context(const std::string& ca_file, bool verify,
+                                                     std::string& error);
 
-  net::EventLoop loop;
+  transport::EventLoop loop;
   std::shared_ptr<client::LoopMailbox> mailbox;
   client::ClientSession* head = nullptr;
   std::size_t count = 0;
-  std::map<std::pair<std::string, bool>, std::shared_ptr<net::TlsContext>> tls_contexts;
+  std::map<std::pair<std::string, bool>, std::shared_ptr<transport::TlsContext>> tls_contexts;
 };
 
 }  // namespace duplex

@@ -2,7 +2,9 @@
 
 #include "client_impl.hpp"
 
-#include <duplex/error.hpp>
+#include <duplex/client_error.hpp>
+#include <duplex/protocol/error.hpp>
+#include <duplex/transport_error.hpp>
 
 #include <sys/epoll.h>
 
@@ -16,8 +18,8 @@ namespace {
 
 constexpr std::size_t max_rejection_body = 64 * 1024;
 
-runtime::SessionSettings settings_for(const ClientOptions& o) {
-  runtime::SessionSettings s;
+session::SessionSettings settings_for(const ClientOptions& o) {
+  session::SessionSettings s;
   s.protocol.role = protocol::Role::client;
   s.protocol.max_message_size = o.max_message_size;
   s.protocol.max_frame_size = o.max_message_size;
@@ -36,7 +38,7 @@ runtime::SessionSettings settings_for(const ClientOptions& o) {
 ClientSession::ClientSession(Client::Impl& owner, WebSocketUrl url, ClientOptions options,
                              ClientHandlers handlers)
     : OwnSettings{settings_for(options)},
-      Session(owner.loop, own_settings, -1, net::Address{}),
+      Session(owner.loop, own_settings, -1, transport::Address{}),
       owner_(owner),
       url_(std::move(url)),
       options_(std::move(options)),
@@ -52,12 +54,12 @@ void ClientSession::start() {
     std::string why;
     tls_context_ = owner_.tls_context(options_.ca_file, !options_.insecure_skip_verify, why);
     if (!tls_context_) {
-      fail(Error::tls_configuration, 0, {}, why);
+      fail(TransportError::tls_configuration, 0, {}, why);
       return;
     }
   }
-  net::Address address;
-  if (net::parse_numeric_address(url_.host, url_.port, address)) {
+  transport::Address address;
+  if (transport::parse_numeric_address(url_.host, url_.port, address)) {
     resolved(address, {});
     return;
   }
@@ -65,22 +67,22 @@ void ClientSession::start() {
   // the mailbox, which outlives the client if the lookup outlasts it.
   std::weak_ptr<int> alive = alive_;
   std::thread([mailbox = owner_.mailbox, host = url_.host, port = url_.port, alive, this] {
-    net::Address result;
-    const std::error_code ec = net::resolve_blocking(host, port, result);
+    transport::Address result;
+    const std::error_code ec = transport::resolve_blocking(host, port, result);
     mailbox->post([=, this] {
       if (alive.lock()) resolved(result, ec);
     });
   }).detach();
 }
 
-void ClientSession::resolved(const net::Address& address, std::error_code ec) {
+void ClientSession::resolved(const transport::Address& address, std::error_code ec) {
   if (phase() != Phase::handshake) return;  // timed out meanwhile
   if (ec) {
     fail(ec);
     return;
   }
   peer_ = address;
-  const int fd = net::connect_tcp(address, ec);
+  const int fd = transport::connect_tcp(address, ec);
   if (fd < 0) {
     fail(ec);
     return;
@@ -92,7 +94,7 @@ void ClientSession::resolved(const net::Address& address, std::error_code ec) {
 
 void ClientSession::on_handshake_writable() {
   if (step_ != Step::connecting) return;
-  if (const std::error_code ec = net::connect_result(fd_)) {
+  if (const std::error_code ec = transport::connect_result(fd_)) {
     fail(ec);
     return;
   }
@@ -102,15 +104,15 @@ void ClientSession::on_handshake_writable() {
     own_settings.handshake_timeout_ms = options_.handshake_timeout.count();
     restart_handshake_timer();
     loop_.rewatch(fd_, socket_events, this);
-    start_tls(std::make_unique<net::TlsStream>(tls_context_, url_.host));
+    start_tls(std::make_unique<transport::TlsStream>(tls_context_, url_.host));
     begin_tls_handshake();
     return;
   }
   send_request();
 }
 
-void ClientSession::on_tls_failed(const net::TlsStream& tls) {
-  fail(Error::tls_handshake_failed, 0, {}, tls.error());
+void ClientSession::on_tls_failed(const transport::TlsStream& tls) {
+  fail(TransportError::tls_handshake_failed, 0, {}, tls.error());
 }
 
 void ClientSession::send_request() {
@@ -151,8 +153,8 @@ void ClientSession::on_handshake_input(std::span<std::uint8_t> bytes) {
   }
   protocol::ClientHandshakeResult result;
   const std::error_code ec = handshake_.finish(inbox_.view(), result);
-  if (ec == Error::http_incomplete) return;
-  if (ec == Error::handshake_rejected) {
+  if (ec == HandshakeError::http_incomplete) return;
+  if (ec == HandshakeError::rejected) {
     // Read the body the server sent with its refusal: it usually says why.
     rejection_status_ = result.head.status;
     rejection_body_start_ = result.consumed;
@@ -195,7 +197,7 @@ void ClientSession::on_handshake_input(std::span<std::uint8_t> bytes) {
 void ClientSession::finish_rejection() {
   const std::size_t available = inbox_.size() - rejection_body_start_;
   const std::size_t n = std::min({available, rejection_body_length_, max_rejection_body});
-  fail(Error::handshake_rejected, rejection_status_,
+  fail(HandshakeError::rejected, rejection_status_,
        std::string(inbox_.view().substr(rejection_body_start_, n)));
 }
 
@@ -204,13 +206,13 @@ void ClientSession::on_handshake_eof() {
     finish_rejection();
     return;
   }
-  fail(Error::connection_lost);
+  fail(TransportError::connection_lost);
 }
 
 void ClientSession::on_handshake_timeout() {
   fail(step_ == Step::awaiting_response || step_ == Step::reading_rejection
-           ? Error::handshake_timeout
-           : Error::connect_timeout);
+           ? ClientError::handshake_timeout
+           : ClientError::connect_timeout);
 }
 
 void ClientSession::fail(std::error_code ec, int status, std::string body, std::string detail) {

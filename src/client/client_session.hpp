@@ -2,7 +2,7 @@
 // the upgrade request, check the response, then run the WebSocket.
 #pragma once
 
-#include "../runtime/session.hpp"
+#include "../session/session.hpp"
 
 #include <duplex/client.hpp>
 #include <duplex/protocol/handshake.hpp>
@@ -15,10 +15,10 @@ namespace duplex::client {
 // Settings are per connection on the client (each connect has its own
 // options); this base holds them so they exist before the Session base.
 struct OwnSettings {
-  runtime::SessionSettings own_settings;
+  session::SessionSettings own_settings;
 };
 
-class ClientSession final : private OwnSettings, public runtime::Session {
+class ClientSession final : private OwnSettings, public session::Session {
  public:
   ClientSession(Client::Impl& owner, WebSocketUrl url, ClientOptions options,
                 ClientHandlers handlers);
@@ -34,9 +34,9 @@ class ClientSession final : private OwnSettings, public runtime::Session {
   void on_handshake_writable() override;
   void on_closed() override;
   void on_tls_ready() override { send_request(); }
-  void on_tls_failed(const net::TlsStream& tls) override;
+  void on_tls_failed(const transport::TlsStream& tls) override;
 
-  void resolved(const net::Address& address, std::error_code ec);
+  void resolved(const transport::Address& address, std::error_code ec);
   void send_request();
   void fail(std::error_code ec, int status = 0, std::string body = {}, std::string detail = {});
   void finish_rejection();
@@ -45,14 +45,14 @@ class ClientSession final : private OwnSettings, public runtime::Session {
   WebSocketUrl url_;
   ClientOptions options_;
   ClientHandlers handlers_;
-  runtime::EventHandlers events_;
+  session::EventHandlers events_;
   protocol::ClientHandshake handshake_;
   Step step_ = Step::resolving;
   int rejection_status_ = 0;
   std::size_t rejection_body_start_ = 0;
   std::size_t rejection_body_length_ = 0;  // from Content-Length; SIZE_MAX: until EOF
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
-  std::shared_ptr<net::TlsContext> tls_context_;
+  std::shared_ptr<transport::TlsContext> tls_context_;
 };
 
 }  // namespace duplex::client

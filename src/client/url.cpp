@@ -1,4 +1,4 @@
-#include <duplex/error.hpp>
+#include <duplex/client_error.hpp>
 #include <duplex/url.hpp>
 
 #include <arpa/inet.h>
@@ -22,7 +22,7 @@ bool is_target_char(char c) noexcept {
 
 std::error_code fail(std::string* why, const char* reason) {
   if (why) *why = reason;
-  return Error::invalid_url;
+  return ClientError::invalid_url;
 }
 
 }  // namespace
@@ -39,10 +39,10 @@ std::error_code parse_websocket_url(std::string_view text, WebSocketUrl& out, st
     out.secure = true;
   } else {
     if (why) *why = "scheme \"" + scheme + "\" is not ws or wss";
-    return Error::unsupported_scheme;
+    return ClientError::unsupported_scheme;
   }
   std::string_view rest = text.substr(scheme_end + 3);
-  if (rest.find('#') != std::string_view::npos) return Error::url_has_fragment;
+  if (rest.find('#') != std::string_view::npos) return ClientError::url_has_fragment;
 
   const std::size_t authority_end = rest.find_first_of("/?");
   const std::string_view authority = rest.substr(0, authority_end);

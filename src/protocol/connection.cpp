@@ -79,8 +79,8 @@ Event Connection::receive(std::span<std::uint8_t>& in) {
         header_have_ = 0;
       }
       if (r.status == HeaderStatus::length_out_of_range)
-        return fail(Error::length_out_of_range, in);
-      if (auto ec = check_header()) return fail(static_cast<Error>(ec.value()), in);
+        return fail(ProtocolError::length_out_of_range, in);
+      if (const ProtocolError e = check_header(); e != ProtocolError{}) return fail(e, in);
       frame_remaining_ = frame_.payload_length;
       mask_phase_ = 0;
       rx_phase_ = RxPhase::payload;
@@ -129,7 +129,7 @@ Event Connection::receive(std::span<std::uint8_t>& in) {
       rx_phase_ = RxPhase::header;
       message_active_ = false;
       if (message_opcode_ == Opcode::text && !is_valid_utf8(payload)) {
-        return fail(Error::invalid_utf8, in);
+        return fail(ProtocolError::invalid_utf8, in);
       }
       Event e;
       e.type = EventType::message;
@@ -153,22 +153,24 @@ Event Connection::receive(std::span<std::uint8_t>& in) {
     if (message_encoded_) {
       const std::size_t before = partial().message.size();
       if (auto ec = transform_->decode(chunk, message_done, partial().message, max_message_)) {
-        const bool ours = ec.category() == error_category();
-        return fail(ours ? static_cast<Error>(ec.value()) : Error::invalid_compressed_data, in);
+        const bool ours = ec.category() == protocol_category();
+        return fail(
+            ours ? static_cast<ProtocolError>(ec.value()) : ProtocolError::invalid_compressed_data,
+            in);
       }
       if (is_text && !utf8_.feed(partial().message.span().subspan(before))) {
-        return fail(Error::invalid_utf8, in);
+        return fail(ProtocolError::invalid_utf8, in);
       }
     } else {
       // Fail fast: invalid text is caught at the first bad byte, even in the
       // middle of a fragment, before the rest of the message arrives.
-      if (is_text && !utf8_.feed(chunk)) return fail(Error::invalid_utf8, in);
+      if (is_text && !utf8_.feed(chunk)) return fail(ProtocolError::invalid_utf8, in);
       partial().message.append(chunk);
     }
     if (!frame_done) return {};
     rx_phase_ = RxPhase::header;
     if (!message_done) continue;
-    if (is_text && !utf8_.complete()) return fail(Error::invalid_utf8, in);
+    if (is_text && !utf8_.complete()) return fail(ProtocolError::invalid_utf8, in);
     return finish_message();
   }
 }
@@ -184,27 +186,27 @@ Event Connection::finish_message() {
   return e;
 }
 
-std::error_code Connection::check_header() noexcept {
+ProtocolError Connection::check_header() noexcept {
   const std::uint8_t op = frame_.opcode;
-  if (!is_known_opcode(op)) return Error::unknown_opcode;
-  if (role_ == Role::server && !frame_.masked) return Error::unmasked_frame;
-  if (role_ == Role::client && frame_.masked) return Error::masked_frame;
+  if (!is_known_opcode(op)) return ProtocolError::unknown_opcode;
+  if (role_ == Role::server && !frame_.masked) return ProtocolError::unmasked_frame;
+  if (role_ == Role::client && frame_.masked) return ProtocolError::masked_frame;
   const std::uint8_t allowed_rsv = transform_ ? rsv1_bit : 0;
-  if (frame_.rsv & ~allowed_rsv) return Error::reserved_bits_set;
+  if (frame_.rsv & ~allowed_rsv) return ProtocolError::reserved_bits_set;
 
   if (is_control_opcode(op)) {
-    if (frame_.rsv) return Error::reserved_bits_set;
-    if (!frame_.fin) return Error::fragmented_control_frame;
-    if (frame_.payload_length > max_control_payload) return Error::control_frame_too_long;
-    return {};
+    if (frame_.rsv) return ProtocolError::reserved_bits_set;
+    if (!frame_.fin) return ProtocolError::fragmented_control_frame;
+    if (frame_.payload_length > max_control_payload) return ProtocolError::control_frame_too_long;
+    return ProtocolError{};
   }
 
   if (op == static_cast<std::uint8_t>(Opcode::continuation)) {
-    if (!message_active_) return Error::unexpected_continuation;
+    if (!message_active_) return ProtocolError::unexpected_continuation;
     // RFC 7692 6: RSV1 belongs on the first frame of a message only.
-    if (frame_.rsv) return Error::reserved_bits_set;
+    if (frame_.rsv) return ProtocolError::reserved_bits_set;
   } else {
-    if (message_active_) return Error::expected_continuation;
+    if (message_active_) return ProtocolError::expected_continuation;
     message_active_ = true;
     message_opcode_ = static_cast<Opcode>(op);
     message_encoded_ = (frame_.rsv & rsv1_bit) != 0;
@@ -212,14 +214,14 @@ std::error_code Connection::check_header() noexcept {
     utf8_.reset();
     if (partial_) partial_->message.clear();
   }
-  if (frame_.payload_length > max_frame_) return Error::frame_too_big;
+  if (frame_.payload_length > max_frame_) return ProtocolError::frame_too_big;
   message_wire_size_ += frame_.payload_length;
   // An encoded message is judged by its decoded size (the transform enforces
   // it); its wire size only gets a bound that encoding overhead cannot reach.
   const std::uint64_t wire_limit =
       message_encoded_ ? max_message_ + (max_message_ >> 6) + 1024 : max_message_;
-  if (message_wire_size_ > wire_limit) return Error::message_too_big;
-  return {};
+  if (message_wire_size_ > wire_limit) return ProtocolError::message_too_big;
+  return ProtocolError{};
 }
 
 Event Connection::on_control_frame(std::span<std::uint8_t> payload) {
@@ -233,15 +235,15 @@ Event Connection::on_control_frame(std::span<std::uint8_t> payload) {
     case Opcode::pong: e.type = EventType::pong; return e;
     case Opcode::close: {
       std::span<std::uint8_t> none;
-      if (payload.size() == 1) return fail(Error::invalid_close_payload, none);
+      if (payload.size() == 1) return fail(ProtocolError::invalid_close_payload, none);
       CloseCode code = CloseCode::no_status;
       std::span<const std::uint8_t> reason;
       if (payload.size() >= 2) {
         const auto raw = static_cast<std::uint16_t>((payload[0] << 8) | payload[1]);
-        if (!is_valid_wire_close_code(raw)) return fail(Error::invalid_close_code, none);
+        if (!is_valid_wire_close_code(raw)) return fail(ProtocolError::invalid_close_code, none);
         code = static_cast<CloseCode>(raw);
         reason = payload.subspan(2);
-        if (!is_valid_utf8(reason)) return fail(Error::invalid_close_reason, none);
+        if (!is_valid_utf8(reason)) return fail(ProtocolError::invalid_close_reason, none);
       }
       close_received_ = true;
       peer_code_ = code;
@@ -261,7 +263,7 @@ Event Connection::on_control_frame(std::span<std::uint8_t> payload) {
   }
 }
 
-Event Connection::fail(Error error, std::span<std::uint8_t>& input) {
+Event Connection::fail(ProtocolError error, std::span<std::uint8_t>& input) {
   input = input.subspan(input.size());
   const CloseCode code = close_code_for(error);
   error_ = error;
@@ -286,7 +288,7 @@ Event Connection::fail(Error error, std::span<std::uint8_t>& input) {
 // --------------------------------------------------------------------- send
 
 std::error_code Connection::can_send() const noexcept {
-  if (close_sent_ || state_ != ConnectionState::open) return Error::connection_closed;
+  if (close_sent_ || state_ != ConnectionState::open) return UsageError::connection_closed;
   return {};
 }
 
@@ -349,7 +351,7 @@ std::error_code Connection::send(Opcode opcode, std::span<const std::uint8_t> pa
   if (opcode != Opcode::text && opcode != Opcode::binary) {
     return std::make_error_code(std::errc::invalid_argument);
   }
-  if (sending_fragments_) return Error::message_in_progress;
+  if (sending_fragments_) return UsageError::message_in_progress;
   if (transform_) {
     ByteBuffer& scratch = encode_scratch();
     scratch.clear();
@@ -366,9 +368,9 @@ std::error_code Connection::send_fragment(Opcode opcode, std::span<const std::ui
                                           bool fin) {
   if (auto ec = can_send()) return ec;
   if (opcode == Opcode::continuation) {
-    if (!sending_fragments_) return Error::no_message_in_progress;
+    if (!sending_fragments_) return UsageError::no_message_in_progress;
   } else if (opcode == Opcode::text || opcode == Opcode::binary) {
-    if (sending_fragments_) return Error::message_in_progress;
+    if (sending_fragments_) return UsageError::message_in_progress;
   } else {
     return std::make_error_code(std::errc::invalid_argument);
   }
@@ -380,27 +382,27 @@ std::error_code Connection::send_fragment(Opcode opcode, std::span<const std::ui
 
 std::error_code Connection::ping(std::span<const std::uint8_t> payload) {
   if (auto ec = can_send()) return ec;
-  if (payload.size() > max_control_payload) return Error::control_payload_too_long;
+  if (payload.size() > max_control_payload) return UsageError::control_payload_too_long;
   write_frame(true, 0, Opcode::ping, payload);
   return {};
 }
 
 std::error_code Connection::pong(std::span<const std::uint8_t> payload) {
   if (auto ec = can_send()) return ec;
-  if (payload.size() > max_control_payload) return Error::control_payload_too_long;
+  if (payload.size() > max_control_payload) return UsageError::control_payload_too_long;
   write_frame(true, 0, Opcode::pong, payload);
   return {};
 }
 
 std::error_code Connection::close(CloseCode code, std::string_view reason) {
-  if (close_sent_ || state_ == ConnectionState::failed) return Error::connection_closed;
+  if (close_sent_ || state_ == ConnectionState::failed) return UsageError::connection_closed;
   if (code == CloseCode::no_status) {
     if (!reason.empty()) return std::make_error_code(std::errc::invalid_argument);
   } else {
     if (!is_valid_wire_close_code(static_cast<std::uint16_t>(code))) {
-      return Error::invalid_close_code_to_send;
+      return UsageError::invalid_close_code;
     }
-    if (reason.size() > max_control_payload - 2) return Error::control_payload_too_long;
+    if (reason.size() > max_control_payload - 2) return UsageError::control_payload_too_long;
     if (!is_valid_utf8(bytes_of(reason))) return std::make_error_code(std::errc::invalid_argument);
   }
   write_close(code, reason);
@@ -412,7 +414,7 @@ std::error_code Connection::close(CloseCode code, std::string_view reason) {
 std::error_code Connection::send_prepared(SharedBytes& frames) {
   if (auto ec = can_send()) return ec;
   if (role_ != Role::server) return std::make_error_code(std::errc::operation_not_supported);
-  if (sending_fragments_) return Error::message_in_progress;
+  if (sending_fragments_) return UsageError::message_in_progress;
   out_.append_shared(frames);
   return {};
 }

@@ -1,5 +1,5 @@
-#include <duplex/error.hpp>
 #include <duplex/protocol/deflate.hpp>
+#include <duplex/protocol/error.hpp>
 #include <duplex/protocol/http.hpp>
 
 #include <zlib.h>
@@ -172,7 +172,7 @@ std::error_code accept_deflate_response(const Extension& response, const Deflate
   ParsedParams p;
   auto refuse = [&](std::string text) {
     if (why) *why = std::move(text);
-    return make_error_code(Error::invalid_extension_response);
+    return make_error_code(HandshakeError::invalid_extension_response);
   };
   if (!parse_params(response, p, reason)) return refuse(reason);
   out = DeflateParams{};
@@ -357,7 +357,7 @@ std::error_code DeflateCodec::decode(std::span<const std::uint8_t> in, bool last
       z.avail_out = static_cast<uInt>(want);
       const int rc = inflate(&z, Z_SYNC_FLUSH);
       out.commit(want - z.avail_out);
-      if (out.size() > limit) return Error::message_too_big;
+      if (out.size() > limit) return ProtocolError::message_too_big;
       if (rc == Z_STREAM_END) {
         // The peer ended the stream with a final block: what follows in this
         // message (at most our sync tail) carries nothing.
@@ -369,7 +369,7 @@ std::error_code DeflateCodec::decode(std::span<const std::uint8_t> in, bool last
         if (z.avail_out > 0) return {};  // needs more input
         continue;                        // output was full
       }
-      if (rc != Z_OK) return Error::invalid_compressed_data;
+      if (rc != Z_OK) return ProtocolError::invalid_compressed_data;
       if (z.avail_in == 0 && z.avail_out > 0) return {};
     }
   };

@@ -1,4 +1,4 @@
-#include <duplex/error.hpp>
+#include <duplex/protocol/error.hpp>
 #include <duplex/protocol/extensions.hpp>
 #include <duplex/protocol/http.hpp>
 
@@ -75,24 +75,24 @@ std::error_code parse_extension_list(std::string_view value, std::vector<Extensi
     if (in.eat(',')) continue;  // empty list elements are allowed (RFC 9110 5.6.1)
     Extension ext;
     ext.name = std::string(in.token());
-    if (ext.name.empty()) return Error::invalid_extension_header;
+    if (ext.name.empty()) return HandshakeError::invalid_extension_header;
     in.skip_ows();
     while (in.eat(';')) {
       in.skip_ows();
       ExtensionParam param;
       param.name = std::string(in.token());
-      if (param.name.empty()) return Error::invalid_extension_header;
+      if (param.name.empty()) return HandshakeError::invalid_extension_header;
       in.skip_ows();
       if (in.eat('=')) {
         in.skip_ows();
         std::string v;
         if (in.eat('"')) {
-          if (!in.quoted(v)) return Error::invalid_extension_header;
+          if (!in.quoted(v)) return HandshakeError::invalid_extension_header;
         } else {
           v = std::string(in.token());
         }
         // RFC 6455 9.1: a quoted value must still be a token once unquoted.
-        if (!all_tchar(v)) return Error::invalid_extension_header;
+        if (!all_tchar(v)) return HandshakeError::invalid_extension_header;
         param.value = std::move(v);
         in.skip_ows();
       }
@@ -101,9 +101,9 @@ std::error_code parse_extension_list(std::string_view value, std::vector<Extensi
     out.push_back(std::move(ext));
     any = true;
     if (in.done()) break;
-    if (!in.eat(',')) return Error::invalid_extension_header;
+    if (!in.eat(',')) return HandshakeError::invalid_extension_header;
   }
-  if (!any) return Error::invalid_extension_header;
+  if (!any) return HandshakeError::invalid_extension_header;
   return {};
 }
 

@@ -1,4 +1,4 @@
-#include <duplex/error.hpp>
+#include <duplex/protocol/error.hpp>
 #include <duplex/protocol/handshake.hpp>
 #include <duplex/protocol/handshake_keys.hpp>
 
@@ -47,22 +47,22 @@ bool wants_websocket_upgrade(const HttpRequestHead& head) noexcept {
 std::error_code validate_upgrade_request(UpgradeRequest& out) {
   const HttpRequestHead& head = out.head;
   const HttpHeaders& h = head.headers;
-  if (head.method != "GET") return Error::method_not_get;
-  if (head.version_minor != 1) return Error::http_version_not_1_1;
-  if (h.count("Host") != 1 || h.get("Host").empty()) return Error::missing_host;
+  if (head.method != "GET") return HandshakeError::method_not_get;
+  if (head.version_minor != 1) return HandshakeError::http_version_not_1_1;
+  if (h.count("Host") != 1 || h.get("Host").empty()) return HandshakeError::missing_host;
   if (!h.has_token("Upgrade", "websocket") || !h.has_token("Connection", "upgrade")) {
-    return Error::not_an_upgrade;
+    return HandshakeError::not_an_upgrade;
   }
-  if (head.target.empty() || head.target.front() != '/') return Error::http_malformed;
+  if (head.target.empty() || head.target.front() != '/') return HandshakeError::http_malformed;
   // Version before key: a client speaking an older draft deserves the 426
   // that tells it which version to use.
   if (h.count("Sec-WebSocket-Version") != 1 || h.get("Sec-WebSocket-Version") != "13") {
-    return Error::unsupported_version;
+    return HandshakeError::unsupported_version;
   }
   if (h.count("Sec-WebSocket-Key") != 1 || !is_valid_client_key(h.get("Sec-WebSocket-Key"))) {
-    return Error::invalid_key;
+    return HandshakeError::invalid_key;
   }
-  if (h.count("Origin") > 1) return Error::http_malformed;
+  if (h.count("Origin") > 1) return HandshakeError::http_malformed;
 
   out.host = h.get("Host");
   out.key = h.get("Sec-WebSocket-Key");
@@ -73,7 +73,7 @@ std::error_code validate_upgrade_request(UpgradeRequest& out) {
     if (!is_token(p)) bad_protocol = true;
     out.subprotocols.push_back(p);
   });
-  if (bad_protocol) return Error::http_malformed;
+  if (bad_protocol) return HandshakeError::http_malformed;
   out.extensions.clear();
   for (const HttpHeader& field : h.fields()) {
     if (!iequals(field.name, "Sec-WebSocket-Extensions")) continue;
@@ -89,13 +89,13 @@ std::error_code parse_upgrade_request(std::string_view in, const HttpLimits& lim
 }
 
 int handshake_status(std::error_code ec) noexcept {
-  if (ec.category() != error_category()) return 400;
-  switch (static_cast<Error>(ec.value())) {
-    case Error::method_not_get: return 405;
-    case Error::unsupported_version: return 426;
-    case Error::http_headers_too_large:
-    case Error::http_too_many_headers: return 431;
-    case Error::origin_not_allowed: return 403;
+  if (ec.category() != handshake_category()) return 400;
+  switch (static_cast<HandshakeError>(ec.value())) {
+    case HandshakeError::method_not_get: return 405;
+    case HandshakeError::unsupported_version: return 426;
+    case HandshakeError::http_headers_too_large:
+    case HandshakeError::http_too_many_headers: return 431;
+    case HandshakeError::origin_not_allowed: return 403;
     default: return 400;
   }
 }
@@ -214,22 +214,22 @@ std::error_code ClientHandshake::finish(std::string_view in, ClientHandshakeResu
   if (auto ec = parse_response_head(in, limits, out.head)) return ec;
   out.consumed = out.head.head_size;
   const HttpHeaders& h = out.head.headers;
-  if (out.head.status != 101) return Error::handshake_rejected;
+  if (out.head.status != 101) return HandshakeError::rejected;
   if (!h.has_token("Upgrade", "websocket") || !h.has_token("Connection", "upgrade")) {
-    return Error::not_an_upgrade;
+    return HandshakeError::not_an_upgrade;
   }
   if (h.count("Sec-WebSocket-Accept") != 1 || h.get("Sec-WebSocket-Accept") != expected_accept_) {
-    return Error::invalid_accept;
+    return HandshakeError::invalid_accept;
   }
 
   out.subprotocol.clear();
   const std::size_t protocol_fields = h.count("Sec-WebSocket-Protocol");
-  if (protocol_fields > 1) return Error::unexpected_subprotocol;
+  if (protocol_fields > 1) return HandshakeError::unexpected_subprotocol;
   if (protocol_fields == 1) {
     const std::string_view chosen = h.get("Sec-WebSocket-Protocol");
     if (std::find(offered_subprotocols_.begin(), offered_subprotocols_.end(), chosen) ==
         offered_subprotocols_.end()) {
-      return Error::unexpected_subprotocol;
+      return HandshakeError::unexpected_subprotocol;
     }
     out.subprotocol = std::string(chosen);
   }
@@ -243,9 +243,9 @@ std::error_code ClientHandshake::finish(std::string_view in, ClientHandshakeResu
     const std::string& name = out.extensions[i].name;
     const bool offered = std::any_of(offered_extensions_.begin(), offered_extensions_.end(),
                                      [&](const std::string& o) { return iequals(o, name); });
-    if (!offered) return Error::unexpected_extension;
+    if (!offered) return HandshakeError::unexpected_extension;
     for (std::size_t j = 0; j < i; ++j) {
-      if (iequals(out.extensions[j].name, name)) return Error::unexpected_extension;
+      if (iequals(out.extensions[j].name, name)) return HandshakeError::unexpected_extension;
     }
   }
   return {};

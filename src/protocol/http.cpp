@@ -1,4 +1,4 @@
-#include <duplex/error.hpp>
+#include <duplex/protocol/error.hpp>
 #include <duplex/protocol/http.hpp>
 
 #include <array>
@@ -80,8 +80,8 @@ std::error_code find_head_end(std::string_view in, const HttpLimits& limits, std
   const std::size_t window = std::min(in.size(), limits.max_head_bytes);
   const std::size_t at = in.substr(0, window).find("\r\n\r\n");
   if (at == std::string_view::npos) {
-    return in.size() >= limits.max_head_bytes ? Error::http_headers_too_large
-                                              : Error::http_incomplete;
+    return in.size() >= limits.max_head_bytes ? HandshakeError::http_headers_too_large
+                                              : HandshakeError::http_incomplete;
   }
   size = at + 4;
   return {};
@@ -95,21 +95,21 @@ std::error_code parse_fields(std::string_view block, const HttpLimits& limits,
   fields.clear();
   while (!block.empty()) {
     const std::size_t eol = block.find("\r\n");
-    if (eol == std::string_view::npos) return Error::http_malformed;
+    if (eol == std::string_view::npos) return HandshakeError::http_malformed;
     const std::string_view line = block.substr(0, eol);
     block.remove_prefix(eol + 2);
     if (line.find('\n') != std::string_view::npos || line.find('\r') != std::string_view::npos) {
-      return Error::http_malformed;  // bare CR or LF inside a line
+      return HandshakeError::http_malformed;  // bare CR or LF inside a line
     }
     // Obsolete line folding and whitespace before the colon are both refused
     // (RFC 9112 5.1/5.2): they are classic request-smuggling vectors.
     const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return Error::http_malformed;
+    if (colon == std::string_view::npos) return HandshakeError::http_malformed;
     const std::string_view name = line.substr(0, colon);
-    if (!is_token(name)) return Error::http_malformed;
+    if (!is_token(name)) return HandshakeError::http_malformed;
     const std::string_view value = trim_ows(line.substr(colon + 1));
-    if (!is_field_value(value)) return Error::http_malformed;
-    if (fields.size() >= limits.max_headers) return Error::http_too_many_headers;
+    if (!is_field_value(value)) return HandshakeError::http_malformed;
+    if (fields.size() >= limits.max_headers) return HandshakeError::http_too_many_headers;
     fields.push_back({name, value});
   }
   return {};
@@ -158,7 +158,8 @@ std::error_code parse_request_head(std::string_view in, const HttpLimits& limits
                                    HttpRequestHead& out) {
   std::size_t head_size = 0;
   if (auto ec = find_head_end(in, limits, head_size)) {
-    if (ec == Error::http_incomplete && !plausible_request_start(in)) return Error::http_malformed;
+    if (ec == HandshakeError::http_incomplete && !plausible_request_start(in))
+      return HandshakeError::http_malformed;
     return ec;
   }
   const std::string_view head = in.substr(0, head_size - 2);  // keep the last field's CRLF
@@ -167,13 +168,14 @@ std::error_code parse_request_head(std::string_view in, const HttpLimits& limits
   const std::string_view line = head.substr(0, eol);
   // request-line = method SP request-target SP HTTP-version, single spaces.
   const std::size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return Error::http_malformed;
+  if (sp1 == std::string_view::npos) return HandshakeError::http_malformed;
   const std::size_t sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos) return Error::http_malformed;
+  if (sp2 == std::string_view::npos) return HandshakeError::http_malformed;
   out.method = line.substr(0, sp1);
   out.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const int minor = parse_version(line.substr(sp2 + 1));
-  if (!is_token(out.method) || !is_target(out.target) || minor < 0) return Error::http_malformed;
+  if (!is_token(out.method) || !is_target(out.target) || minor < 0)
+    return HandshakeError::http_malformed;
   out.version_minor = minor;
   const std::size_t q = out.target.find('?');
   out.path = out.target.substr(0, q);
@@ -188,7 +190,8 @@ std::error_code parse_response_head(std::string_view in, const HttpLimits& limit
                                     HttpResponseHead& out) {
   std::size_t head_size = 0;
   if (auto ec = find_head_end(in, limits, head_size)) {
-    if (ec == Error::http_incomplete && !plausible_response_start(in)) return Error::http_malformed;
+    if (ec == HandshakeError::http_incomplete && !plausible_response_start(in))
+      return HandshakeError::http_malformed;
     return ec;
   }
 
@@ -197,19 +200,19 @@ std::error_code parse_response_head(std::string_view in, const HttpLimits& limit
   const std::size_t eol = head.find("\r\n");
   const std::string_view line = head.substr(0, eol);
   // status-line = HTTP-version SP 3DIGIT SP [reason-phrase]
-  if (line.size() < 12 || line[8] != ' ') return Error::http_malformed;
+  if (line.size() < 12 || line[8] != ' ') return HandshakeError::http_malformed;
   const int minor = parse_version(line.substr(0, 8));
-  if (minor < 0) return Error::http_malformed;
+  if (minor < 0) return HandshakeError::http_malformed;
   int status = 0;
   for (std::size_t i = 9; i < 12; ++i) {
-    if (line[i] < '0' || line[i] > '9') return Error::http_malformed;
+    if (line[i] < '0' || line[i] > '9') return HandshakeError::http_malformed;
     status = status * 10 + (line[i] - '0');
   }
-  if (line.size() > 12 && line[12] != ' ') return Error::http_malformed;
+  if (line.size() > 12 && line[12] != ' ') return HandshakeError::http_malformed;
   out.version_minor = minor;
   out.status = status;
   out.reason = line.size() > 13 ? line.substr(13) : std::string_view{};
-  if (!is_field_value(out.reason)) return Error::http_malformed;
+  if (!is_field_value(out.reason)) return HandshakeError::http_malformed;
 
   if (auto ec = parse_fields(head.substr(eol + 2), limits, out.headers)) return ec;
   out.head_size = head_size;

@@ -49,7 +49,7 @@ void PublishedMessage::release() noexcept {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
 }
 
-SharedFrame& PublishedMessage::deflated(int window_bits, const DeflateOptions& options) {
+SharedFrame& PublishedMessage::deflated(int window_bits, const protocol::DeflateOptions& options) {
   const int bits = window_bits < 9 ? 9 : window_bits > 15 ? 15 : window_bits;
   auto& slot = deflated_[bits - 9];
   if (SharedFrame* f = slot.load(std::memory_order_acquire)) return *f;
@@ -83,7 +83,8 @@ protocol::SharedBytes& LoopDelivery::plain() {
   return *plain_;
 }
 
-protocol::SharedBytes& LoopDelivery::deflated(int window_bits, const DeflateOptions& options) {
+protocol::SharedBytes& LoopDelivery::deflated(int window_bits,
+                                              const protocol::DeflateOptions& options) {
   const int bits = window_bits < 9 ? 9 : window_bits > 15 ? 15 : window_bits;
   LoopFrame*& slot = deflated_[bits - 9];
   if (!slot) slot = LoopFrame::make(message_.deflated(bits, options));

@@ -5,7 +5,7 @@
 // by whichever thread needs it first.
 #pragma once
 
-#include <duplex/deflate.hpp>
+#include <duplex/protocol/deflate_options.hpp>
 #include <duplex/protocol/frame.hpp>
 #include <duplex/protocol/output_queue.hpp>
 
@@ -58,7 +58,7 @@ class PublishedMessage {
   SharedFrame& plain() noexcept { return *plain_; }
   // The frame compressed with a fresh context and this window (RSV1 set), or
   // the plain frame when compression does not pay.
-  SharedFrame& deflated(int window_bits, const DeflateOptions& options);
+  SharedFrame& deflated(int window_bits, const protocol::DeflateOptions& options);
 
  private:
   PublishedMessage(SharedFrame* plain, protocol::Opcode opcode, std::uint64_t sequence)
@@ -108,7 +108,7 @@ class LoopDelivery {
 
   PublishedMessage& message() const noexcept { return message_; }
   protocol::SharedBytes& plain();
-  protocol::SharedBytes& deflated(int window_bits, const DeflateOptions& options);
+  protocol::SharedBytes& deflated(int window_bits, const protocol::DeflateOptions& options);
 
  private:
   PublishedMessage& message_;

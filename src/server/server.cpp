@@ -2,6 +2,8 @@
 #include "server_loop.hpp"
 #include "static_files.hpp"
 
+#include <duplex/transport_error.hpp>
+
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -15,15 +17,15 @@
 namespace duplex {
 namespace {
 
-runtime::EventHandlers handlers_of(const WebSocketRoute& r) {
+session::EventHandlers handlers_of(const WebSocketRoute& r) {
   return {r.on_open, r.on_message, r.on_ping, r.on_pong, r.on_drain, r.on_close};
 }
 
 // Turns SIGINT/SIGTERM into a graceful stop, read through a signalfd on the
 // first loop (the signals are blocked in every server thread).
-class SignalWatcher final : public net::IoHandler {
+class SignalWatcher final : public transport::IoHandler {
  public:
-  SignalWatcher(net::EventLoop& loop, Server& server, const sigset_t& set)
+  SignalWatcher(transport::EventLoop& loop, Server& server, const sigset_t& set)
       : loop_(loop), server_(server) {
     fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd_ >= 0) loop_.watch(fd_, EPOLLIN, this);
@@ -42,7 +44,7 @@ class SignalWatcher final : public net::IoHandler {
   }
 
  private:
-  net::EventLoop& loop_;
+  transport::EventLoop& loop_;
   Server& server_;
   int fd_ = -1;
 };
@@ -135,32 +137,32 @@ std::error_code Server::listen(std::string* detail) {
   if (!o.tls.cert_file.empty() || !o.tls.key_file.empty()) {
     std::string why;
     impl_->tls =
-        net::TlsContext::server(o.tls.cert_file, o.tls.key_file, o.tls.session_tickets, why);
+        transport::TlsContext::server(o.tls.cert_file, o.tls.key_file, o.tls.session_tickets, why);
     if (!impl_->tls) {
       if (detail) *detail = why;
       impl_->log(LogLevel::info, why);
-      return Error::tls_configuration;
+      return TransportError::tls_configuration;
     }
   }
   if (!o.static_dir.empty() && impl_->static_root.empty()) {
     return std::make_error_code(std::errc::no_such_file_or_directory);
   }
-  net::Address address;
-  if (const auto ec = net::resolve_blocking(o.host, o.port, address)) return ec;
+  transport::Address address;
+  if (const auto ec = transport::resolve_blocking(o.host, o.port, address)) return ec;
   unsigned threads = o.threads ? o.threads : std::thread::hardware_concurrency();
   if (threads == 0) threads = 1;
-  const net::ListenOptions listen_options{.reuse_port = threads > 1};
+  const transport::ListenOptions listen_options{.reuse_port = threads > 1};
   std::vector<int> fds;
   for (unsigned i = 0; i < threads; ++i) {
     std::error_code ec;
-    const int fd = net::listen_tcp(address, listen_options, ec);
+    const int fd = transport::listen_tcp(address, listen_options, ec);
     if (fd < 0) {
       for (int f : fds) ::close(f);
       return ec;
     }
     if (i == 0) {
       // With port 0 the kernel picks one; the other loops must share it.
-      address = net::local_address(fd);
+      address = transport::local_address(fd);
       impl_->bound_port = address.port();
     }
     fds.push_back(fd);

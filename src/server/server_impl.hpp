@@ -2,8 +2,8 @@
 // every session reads.
 #pragma once
 
-#include "../net/tls.hpp"
-#include "../runtime/session.hpp"
+#include "../session/session.hpp"
+#include "../transport/tls.hpp"
 
 #include <duplex/server.hpp>
 
@@ -20,7 +20,7 @@ class ServerLoop;
 
 struct Route {
   WebSocketRoute route;
-  runtime::EventHandlers handlers;
+  session::EventHandlers handlers;
 };
 
 }  // namespace duplex::server
@@ -38,9 +38,9 @@ struct Server::Impl {
   void log(LogLevel level, std::string_view text) const;
 
   ServerOptions options;
-  runtime::SessionSettings settings;
-  std::string static_root;               // real path of options.static_dir, or empty
-  std::shared_ptr<net::TlsContext> tls;  // set when serving wss://
+  session::SessionSettings settings;
+  std::string static_root;                     // real path of options.static_dir, or empty
+  std::shared_ptr<transport::TlsContext> tls;  // set when serving wss://
   std::unordered_map<std::string, std::unique_ptr<server::Route>> routes;
   std::unordered_map<std::string, HttpHandler> http_routes;
   std::mutex loops_mutex;  // stop() may run on any thread while run() tears down

@@ -83,9 +83,9 @@ void ServerLoop::accept_pending() {
   // A bounded batch per wake-up keeps one busy listener from starving the
   // connections already accepted.
   for (int i = 0; i < 128 && listen_fd_ >= 0; ++i) {
-    net::Address peer;
+    transport::Address peer;
     std::error_code ec;
-    const int fd = net::accept_tcp(listen_fd_, peer, ec);
+    const int fd = transport::accept_tcp(listen_fd_, peer, ec);
     if (fd < 0) {
       const int e = ec.value();
       if (e == EAGAIN || e == EWOULDBLOCK) return;

@@ -2,8 +2,8 @@
 // and the sessions it accepted.
 #pragma once
 
-#include "../net/event_loop.hpp"
-#include "../net/socket.hpp"
+#include "../transport/event_loop.hpp"
+#include "../transport/socket.hpp"
 #include "published_message.hpp"
 #include "server_session.hpp"
 #include "session_pool.hpp"
@@ -17,12 +17,12 @@ namespace duplex::server {
 
 class ServerSession;
 
-class ServerLoop final : public net::IoHandler, public net::Flushable {
+class ServerLoop final : public transport::IoHandler, public transport::Flushable {
  public:
   ServerLoop(Server::Impl& server, int listen_fd, std::size_t index);
   ~ServerLoop();
 
-  net::EventLoop& loop() noexcept { return loop_; }
+  transport::EventLoop& loop() noexcept { return loop_; }
   Server::Impl& server() noexcept { return server_; }
   void run();
 
@@ -55,7 +55,7 @@ class ServerLoop final : public net::IoHandler, public net::Flushable {
 
   Server::Impl& server_;
   std::size_t index_;
-  net::EventLoop loop_;
+  transport::EventLoop loop_;
   // The sessions' memory: a slab per loop (see session_pool.hpp).
   SlabPool<sizeof(ServerSession)> session_memory_;
   TopicRegistry registry_;
@@ -65,8 +65,8 @@ class ServerLoop final : public net::IoHandler, public net::Flushable {
   std::size_t count_ = 0;
   bool shutting_down_ = false;
   std::int64_t last_accept_warning_ = -1'000'000;
-  net::CallbackTimer resume_accepting_;
-  net::CallbackTimer shutdown_deadline_;
+  transport::CallbackTimer resume_accepting_;
+  transport::CallbackTimer shutdown_deadline_;
 };
 
 }  // namespace duplex::server

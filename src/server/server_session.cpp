@@ -5,7 +5,7 @@
 #include "static_files.hpp"
 #include "upgrade_decision.hpp"
 
-#include <duplex/error.hpp>
+#include <duplex/protocol/error.hpp>
 
 #include <exception>
 
@@ -18,7 +18,7 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
 
 }  // namespace
 
-ServerSession::ServerSession(ServerLoop& owner, int fd, const net::Address& peer)
+ServerSession::ServerSession(ServerLoop& owner, int fd, const transport::Address& peer)
     : Session(owner.loop(), owner.server().settings, fd, peer), owner_(owner) {}
 
 void ServerSession::on_closed() {
@@ -97,11 +97,11 @@ bool ServerSession::deliver(LoopDelivery& delivery) {
 }
 
 void ServerSession::start() {
-  if (const auto& ctx = owner_.server().tls) start_tls(std::make_unique<net::TlsStream>(ctx));
+  if (const auto& ctx = owner_.server().tls) start_tls(std::make_unique<transport::TlsStream>(ctx));
   watch(socket_events);
 }
 
-void ServerSession::on_tls_failed(const net::TlsStream& stream) {
+void ServerSession::on_tls_failed(const transport::TlsStream& stream) {
   log(LogLevel::warning, "TLS handshake with " + peer_.to_string() + " failed: " + stream.error());
   if (stream.plain_http_request()) {
     // Say so in the protocol the client speaks, rather than leaving it to
@@ -148,7 +148,7 @@ void ServerSession::on_handshake_input(std::span<std::uint8_t> bytes) {
   protocol::HttpRequestHead head;
   const auto& limits = owner_.server().options.http_limits;
   const std::error_code ec = protocol::parse_request_head(as_text(data), limits, head);
-  if (ec == Error::http_incomplete) {
+  if (ec == HandshakeError::http_incomplete) {
     if (collected.empty()) {
       inbox_.append(bytes);
     } else {
@@ -190,7 +190,7 @@ void ServerSession::upgrade(protocol::HttpRequestHead& head, std::span<std::uint
   if (!request.origin.empty() && !server.origin_allowed(request.origin)) {
     log(LogLevel::info,
         "refused Origin " + std::string(request.origin) + " from " + peer_.to_string());
-    respond(protocol::build_handshake_rejection(Error::origin_not_allowed));
+    respond(protocol::build_handshake_rejection(HandshakeError::origin_not_allowed));
     return;
   }
 

@@ -2,7 +2,7 @@
 // WebSocket on one of the routes or answers it as plain HTTP.
 #pragma once
 
-#include "../runtime/session.hpp"
+#include "../session/session.hpp"
 #include "topic_registry.hpp"
 
 #include <duplex/protocol/handshake.hpp>
@@ -13,9 +13,9 @@ namespace duplex::server {
 
 class ServerLoop;
 
-class ServerSession final : public runtime::Session {
+class ServerSession final : public session::Session {
  public:
-  ServerSession(ServerLoop& owner, int fd, const net::Address& peer);
+  ServerSession(ServerLoop& owner, int fd, const transport::Address& peer);
 
   // Starts reading the request (and its timeout).
   void start();
@@ -39,7 +39,7 @@ class ServerSession final : public runtime::Session {
   void on_handshake_eof() override { close_socket(); }
   void on_handshake_timeout() override;
   void on_closed() override;
-  void on_tls_failed(const net::TlsStream& tls) override;
+  void on_tls_failed(const transport::TlsStream& tls) override;
 
   void handle_request(protocol::HttpRequestHead& head, std::span<std::uint8_t> leftover);
   void upgrade(protocol::HttpRequestHead& head, std::span<std::uint8_t> leftover);

@@ -2,7 +2,7 @@
 // request, and the decision the hook records.
 #pragma once
 
-#include "../net/socket.hpp"
+#include "../transport/socket.hpp"
 
 #include <duplex/protocol/handshake.hpp>
 #include <duplex/server.hpp>
@@ -13,7 +13,7 @@ namespace duplex::server {
 
 class UpgradeDecision final : public Upgrade {
  public:
-  UpgradeDecision(const protocol::UpgradeRequest& request, const net::Address& peer)
+  UpgradeDecision(const protocol::UpgradeRequest& request, const transport::Address& peer)
       : request_(request), peer_(peer) {}
 
   std::string_view method() const noexcept override { return request_.head.method; }
@@ -63,7 +63,7 @@ class UpgradeDecision final : public Upgrade {
 
  private:
   const protocol::UpgradeRequest& request_;
-  const net::Address& peer_;
+  const transport::Address& peer_;
   std::string_view server_name_;
 
   bool rejected_ = false;

@@ -44,14 +44,14 @@ TEST(Url, ParsesTheRfcForms) {
 
 TEST(Url, RefusesWhatTheRfcRefuses) {
   WebSocketUrl u;
-  EXPECT_EQ(parse_websocket_url("http://example.com/", u), Error::unsupported_scheme);
-  EXPECT_EQ(parse_websocket_url("ftp://example.com/", u), Error::unsupported_scheme);
-  EXPECT_EQ(parse_websocket_url("ws://example.com/#frag", u), Error::url_has_fragment);
+  EXPECT_EQ(parse_websocket_url("http://example.com/", u), ClientError::unsupported_scheme);
+  EXPECT_EQ(parse_websocket_url("ftp://example.com/", u), ClientError::unsupported_scheme);
+  EXPECT_EQ(parse_websocket_url("ws://example.com/#frag", u), ClientError::url_has_fragment);
   for (std::string_view bad :
        {"example.com", "ws://", "ws://:80/", "ws://h:0/", "ws://h:65536/", "ws://h:x/",
         "ws://user@h/", "ws://[::1/", "ws://[zz]/", "ws://h:/", "ws://h/a b", "ws://ho st/"}) {
     std::string why;
-    EXPECT_EQ(parse_websocket_url(bad, u, &why), Error::invalid_url) << bad;
+    EXPECT_EQ(parse_websocket_url(bad, u, &why), ClientError::invalid_url) << bad;
     EXPECT_FALSE(why.empty()) << bad;
   }
 }
@@ -98,14 +98,14 @@ TEST(Client, ServerThatNeverAnswersTimesOut) {
   o.handshake_timeout = 300ms;
   const ConnectError e =
       connect_and_fail("ws://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", o);
-  EXPECT_EQ(e.error, Error::handshake_timeout);
+  EXPECT_EQ(e.error, ClientError::handshake_timeout);
   ::close(fd);
 }
 
 TEST(Client, UrlErrorsComeBackAtOnce) {
   Client client;
-  EXPECT_EQ(client.connect("http://x/", {}, {}), Error::unsupported_scheme);
-  EXPECT_EQ(client.connect("ws://x/#y", {}, {}), Error::url_has_fragment);
+  EXPECT_EQ(client.connect("http://x/", {}, {}), ClientError::unsupported_scheme);
+  EXPECT_EQ(client.connect("ws://x/#y", {}, {}), ClientError::url_has_fragment);
 }
 
 TEST(Client, ResolvesNamesOffTheLoop) {

@@ -119,7 +119,7 @@ class RawClient {
       protocol::ClientHandshakeResult result;
       const auto ec = hs.finish(got, result);
       if (!ec) return got.substr(result.consumed);
-      if (ec != Error::http_incomplete)
+      if (ec != HandshakeError::http_incomplete)
         throw std::runtime_error("handshake failed: " + ec.message() + "\n" + got);
     }
     throw std::runtime_error("handshake timed out");

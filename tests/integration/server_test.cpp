@@ -84,7 +84,7 @@ TEST(Server, HookRejectionReachesTheClientWithStatusAndBody) {
                                .on_error = [&](const ConnectError& e) { error = e; }}));
   client.run();
   EXPECT_FALSE(opened);
-  EXPECT_EQ(error.error, Error::handshake_rejected);
+  EXPECT_EQ(error.error, HandshakeError::rejected);
   EXPECT_EQ(error.http_status, 403);
   EXPECT_EQ(error.http_body, "rejected by hook");
   EXPECT_NE(error.message().find("403 Forbidden: rejected by hook"), std::string::npos);
@@ -262,7 +262,7 @@ TEST(Server, ApplicationChosenFragmentsArriveAsOneMessage) {
   RunningServer rs({}, [](Server& s) {
     s.websocket("/stream", {.on_open = [](WebSocket& ws) {
                   EXPECT_FALSE(ws.send_fragment("Hel", Opcode::text, false));
-                  EXPECT_EQ(ws.send_text("interleaved"), Error::message_in_progress);
+                  EXPECT_EQ(ws.send_text("interleaved"), UsageError::message_in_progress);
                   EXPECT_FALSE(ws.ping("between"));
                   EXPECT_FALSE(ws.send_fragment("lo, ", Opcode::continuation, false));
                   EXPECT_FALSE(ws.send_fragment("stream", Opcode::continuation, true));

@@ -38,7 +38,7 @@ class ConnectionRules : public ::testing::TestWithParam<Role> {
 
   // Feeds `data`, expects exactly the given error as the last event, and a
   // close frame with `code` in the output.
-  void expect_failure(Connection& c, Bytes data, Error error, CloseCode code) {
+  void expect_failure(Connection& c, Bytes data, ProtocolError error, CloseCode code) {
     auto events = feed(c, std::move(data));
     ASSERT_FALSE(events.empty());
     EXPECT_EQ(events.back().type, EventType::error);
@@ -59,11 +59,11 @@ class ConnectionRules : public ::testing::TestWithParam<Role> {
     EXPECT_EQ(close.payload.substr(2), make_error_code(error).message());
     // Nothing more is accepted or sent.
     EXPECT_TRUE(feed(c, peer(Opcode::text, "after")).empty());
-    EXPECT_EQ(c.send_text("x"), Error::connection_closed);
+    EXPECT_EQ(c.send_text("x"), UsageError::connection_closed);
     EXPECT_TRUE(c.output().empty());
   }
 
-  void expect_failure(Bytes data, Error error, CloseCode code, ConnectionOptions o = {}) {
+  void expect_failure(Bytes data, ProtocolError error, CloseCode code, ConnectionOptions o = {}) {
     Connection c = make(o);
     expect_failure(c, std::move(data), error, code);
   }
@@ -171,15 +171,15 @@ TEST_P(ConnectionRules, TextSplitInsideACodePointAcrossFragments) {
 }
 
 TEST_P(ConnectionRules, ContinuationWithoutAStartIs1002) {
-  expect_failure(peer(Opcode::continuation, "x"), Error::unexpected_continuation,
+  expect_failure(peer(Opcode::continuation, "x"), ProtocolError::unexpected_continuation,
                  CloseCode::protocol_error);
 }
 
 TEST_P(ConnectionRules, NewMessageInsideAFragmentedOneIs1002) {
   expect_failure(concat({peer(Opcode::text, "a", false), peer(Opcode::text, "b")}),
-                 Error::expected_continuation, CloseCode::protocol_error);
+                 ProtocolError::expected_continuation, CloseCode::protocol_error);
   expect_failure(concat({peer(Opcode::binary, "a", false), peer(Opcode::binary, "b", false)}),
-                 Error::expected_continuation, CloseCode::protocol_error);
+                 ProtocolError::expected_continuation, CloseCode::protocol_error);
 }
 
 // -------------------------------------------------------- control frames
@@ -212,16 +212,16 @@ TEST_P(ConnectionRules, MaximalControlPayloadIsFine) {
 }
 
 TEST_P(ConnectionRules, ControlFrameOver125BytesIs1002) {
-  expect_failure(peer(Opcode::ping, std::string(126, 'p')), Error::control_frame_too_long,
+  expect_failure(peer(Opcode::ping, std::string(126, 'p')), ProtocolError::control_frame_too_long,
                  CloseCode::protocol_error);
-  expect_failure(peer(Opcode::close, std::string(126, 'c')), Error::control_frame_too_long,
+  expect_failure(peer(Opcode::close, std::string(126, 'c')), ProtocolError::control_frame_too_long,
                  CloseCode::protocol_error);
 }
 
 TEST_P(ConnectionRules, FragmentedControlFrameIs1002) {
-  expect_failure(peer(Opcode::ping, "x", false), Error::fragmented_control_frame,
+  expect_failure(peer(Opcode::ping, "x", false), ProtocolError::fragmented_control_frame,
                  CloseCode::protocol_error);
-  expect_failure(peer(Opcode::pong, "x", false), Error::fragmented_control_frame,
+  expect_failure(peer(Opcode::pong, "x", false), ProtocolError::fragmented_control_frame,
                  CloseCode::protocol_error);
 }
 
@@ -229,16 +229,17 @@ TEST_P(ConnectionRules, FragmentedControlFrameIs1002) {
 
 TEST_P(ConnectionRules, ReservedBitsWithoutAnExtensionAre1002) {
   for (std::uint8_t rsv : {protocol::rsv1_bit, protocol::rsv2_bit, protocol::rsv3_bit}) {
-    expect_failure(peer(Opcode::text, "x", true, rsv), Error::reserved_bits_set,
+    expect_failure(peer(Opcode::text, "x", true, rsv), ProtocolError::reserved_bits_set,
                    CloseCode::protocol_error);
-    expect_failure(peer(Opcode::ping, "x", true, rsv), Error::reserved_bits_set,
+    expect_failure(peer(Opcode::ping, "x", true, rsv), ProtocolError::reserved_bits_set,
                    CloseCode::protocol_error);
   }
 }
 
 TEST_P(ConnectionRules, UnknownOpcodesAre1002) {
   for (std::uint8_t op : {3, 4, 5, 6, 7, 11, 12, 13, 14, 15}) {
-    expect_failure(peer_raw_opcode(op, "x"), Error::unknown_opcode, CloseCode::protocol_error);
+    expect_failure(peer_raw_opcode(op, "x"), ProtocolError::unknown_opcode,
+                   CloseCode::protocol_error);
   }
 }
 
@@ -246,31 +247,31 @@ TEST_P(ConnectionRules, LengthWithTopBitSetIs1002) {
   Bytes wire{
       0x82, static_cast<std::uint8_t>((peer_masks() ? 0x80 : 0) | 127), 0x80, 0, 0, 0, 0, 0, 0, 1};
   if (peer_masks()) wire.insert(wire.end(), {1, 2, 3, 4});
-  expect_failure(wire, Error::length_out_of_range, CloseCode::protocol_error);
+  expect_failure(wire, ProtocolError::length_out_of_range, CloseCode::protocol_error);
 }
 
 TEST_P(ConnectionRules, MaskingRuleOfTheRole) {
   if (role() == Role::server) {
-    expect_failure(frame({.opcode = Opcode::text, .masked = false}, "x"), Error::unmasked_frame,
-                   CloseCode::protocol_error);
+    expect_failure(frame({.opcode = Opcode::text, .masked = false}, "x"),
+                   ProtocolError::unmasked_frame, CloseCode::protocol_error);
   } else {
-    expect_failure(frame({.opcode = Opcode::text, .masked = true}, "x"), Error::masked_frame,
-                   CloseCode::protocol_error);
+    expect_failure(frame({.opcode = Opcode::text, .masked = true}, "x"),
+                   ProtocolError::masked_frame, CloseCode::protocol_error);
   }
 }
 
 // -------------------------------------------------------- UTF-8
 
 TEST_P(ConnectionRules, InvalidUtf8TextIs1007) {
-  expect_failure(peer(Opcode::text, "bad \xFF text"), Error::invalid_utf8,
+  expect_failure(peer(Opcode::text, "bad \xFF text"), ProtocolError::invalid_utf8,
                  CloseCode::invalid_payload);
-  expect_failure(peer(Opcode::text, "truncated \xE2\x82"), Error::invalid_utf8,
+  expect_failure(peer(Opcode::text, "truncated \xE2\x82"), ProtocolError::invalid_utf8,
                  CloseCode::invalid_payload);
   expect_failure(concat({peer(Opcode::text, "ok", false), peer(Opcode::continuation, "\xC0\x80")}),
-                 Error::invalid_utf8, CloseCode::invalid_payload);
+                 ProtocolError::invalid_utf8, CloseCode::invalid_payload);
   // Truncated at the end of a fragmented message.
   expect_failure(concat({peer(Opcode::text, "ok", false), peer(Opcode::continuation, "\xF0\x9F")}),
-                 Error::invalid_utf8, CloseCode::invalid_payload);
+                 ProtocolError::invalid_utf8, CloseCode::invalid_payload);
 }
 
 TEST_P(ConnectionRules, BinaryIsNotUtf8Checked) {
@@ -286,7 +287,7 @@ TEST_P(ConnectionRules, InvalidUtf8FailsBeforeTheMessageEnds) {
   auto events = feed(
       c, peer(Opcode::text, "\xCE\xBA\xE1\xBD\xB9\xCF\x83\xCE\xBC\xCE\xB5\xED\xA0\x80", false));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::invalid_utf8);
+  EXPECT_EQ(events[0].error, ProtocolError::invalid_utf8);
 
   // Mid-frame: only the first bytes of a long frame have arrived.
   Connection d = make();
@@ -294,13 +295,13 @@ TEST_P(ConnectionRules, InvalidUtf8FailsBeforeTheMessageEnds) {
   wire.resize(wire.size() - 900);
   events = feed(d, wire);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::invalid_utf8);
+  EXPECT_EQ(events[0].error, ProtocolError::invalid_utf8);
 }
 
 // -------------------------------------------------------- size limits
 
 TEST_P(ConnectionRules, FrameOverTheMaximumIs1009) {
-  expect_failure(peer(Opcode::binary, std::string(101, 'x')), Error::frame_too_big,
+  expect_failure(peer(Opcode::binary, std::string(101, 'x')), ProtocolError::frame_too_big,
                  CloseCode::message_too_big, {.max_message_size = 1000, .max_frame_size = 100});
   // Refused from the header alone, before the payload arrives.
   Connection c = make({.max_frame_size = 100});
@@ -308,7 +309,7 @@ TEST_P(ConnectionRules, FrameOverTheMaximumIs1009) {
   wire.resize(14);
   auto events = feed(c, wire);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::frame_too_big);
+  EXPECT_EQ(events[0].error, ProtocolError::frame_too_big);
 }
 
 TEST_P(ConnectionRules, MessageOverTheMaximumIs1009) {
@@ -319,8 +320,8 @@ TEST_P(ConnectionRules, MessageOverTheMaximumIs1009) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].payload, "1234567890");
   expect_failure(concat({peer(Opcode::text, "12345", false), peer(Opcode::continuation, "678901")}),
-                 Error::message_too_big, CloseCode::message_too_big, o);
-  expect_failure(peer(Opcode::binary, "12345678901"), Error::message_too_big,
+                 ProtocolError::message_too_big, CloseCode::message_too_big, o);
+  expect_failure(peer(Opcode::binary, "12345678901"), ProtocolError::message_too_big,
                  CloseCode::message_too_big, o);
 }
 
@@ -342,9 +343,9 @@ TEST_P(ConnectionRules, PeerInitiatedCloseIsEchoed) {
   EXPECT_EQ(frames[0].header.opcode, static_cast<std::uint8_t>(Opcode::close));
   EXPECT_EQ(frames[0].payload, str(close_payload(1000)));
   // No data after close, either way.
-  EXPECT_EQ(c.send_text("late"), Error::connection_closed);
-  EXPECT_EQ(c.ping(), Error::connection_closed);
-  EXPECT_EQ(c.close(), Error::connection_closed);
+  EXPECT_EQ(c.send_text("late"), UsageError::connection_closed);
+  EXPECT_EQ(c.ping(), UsageError::connection_closed);
+  EXPECT_EQ(c.close(), UsageError::connection_closed);
   EXPECT_TRUE(feed(c, peer(Opcode::text, "ignored")).empty());
   EXPECT_TRUE(c.output().empty());
 }
@@ -367,8 +368,8 @@ TEST_P(ConnectionRules, LocallyInitiatedClose) {
   auto frames = decode_all(drain(c));
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].payload, str(close_payload(1001, "shutting down")));
-  EXPECT_EQ(c.send_text("x"), Error::connection_closed);
-  EXPECT_EQ(c.close(), Error::connection_closed);
+  EXPECT_EQ(c.send_text("x"), UsageError::connection_closed);
+  EXPECT_EQ(c.close(), UsageError::connection_closed);
   // Messages the peer sent before seeing our close are still delivered, and
   // its pings are not answered any more.
   auto events = feed(c, concat({peer(Opcode::text, "in flight"), peer(Opcode::ping, "p"),
@@ -395,24 +396,24 @@ TEST_P(ConnectionRules, CloseCodesOnTheWire) {
       ASSERT_EQ(static_cast<std::uint32_t>(events[0].code), code);
     } else {
       ASSERT_EQ(events[0].type, EventType::error) << code;
-      ASSERT_EQ(events[0].error, Error::invalid_close_code);
+      ASSERT_EQ(events[0].error, ProtocolError::invalid_close_code);
       ASSERT_EQ(events[0].code, CloseCode::protocol_error);
     }
   }
   for (std::uint16_t code : {1004, 1005, 1006, 1015, 999, 0, 1016, 2999, 5000}) {
-    expect_failure(peer(Opcode::close, str(close_payload(code))), Error::invalid_close_code,
+    expect_failure(peer(Opcode::close, str(close_payload(code))), ProtocolError::invalid_close_code,
                    CloseCode::protocol_error);
   }
 }
 
 TEST_P(ConnectionRules, OneByteClosePayloadIs1002) {
-  expect_failure(peer(Opcode::close, "\x03"), Error::invalid_close_payload,
+  expect_failure(peer(Opcode::close, "\x03"), ProtocolError::invalid_close_payload,
                  CloseCode::protocol_error);
 }
 
 TEST_P(ConnectionRules, CloseReasonMustBeUtf8) {
   expect_failure(peer(Opcode::close, str(close_payload(1000, "\xFF\xFE"))),
-                 Error::invalid_close_reason, CloseCode::invalid_payload);
+                 ProtocolError::invalid_close_reason, CloseCode::invalid_payload);
   Connection c = make();
   auto events = feed(c, peer(Opcode::close, str(close_payload(1000, "\xCE\xBA\xE1\xBD\xB9"))));
   ASSERT_EQ(events.size(), 1u);
@@ -454,10 +455,11 @@ TEST_P(ConnectionRules, SendUsesMinimalLengthsForEverySize) {
 
 TEST_P(ConnectionRules, FragmentedSendSequence) {
   Connection c = make();
-  EXPECT_EQ(c.send_fragment(Opcode::continuation, bytes("x"), true), Error::no_message_in_progress);
+  EXPECT_EQ(c.send_fragment(Opcode::continuation, bytes("x"), true),
+            UsageError::no_message_in_progress);
   ASSERT_FALSE(c.send_fragment(Opcode::text, bytes("He"), false));
-  EXPECT_EQ(c.send_fragment(Opcode::binary, bytes("x"), true), Error::message_in_progress);
-  EXPECT_EQ(c.send_text("x"), Error::message_in_progress);
+  EXPECT_EQ(c.send_fragment(Opcode::binary, bytes("x"), true), UsageError::message_in_progress);
+  EXPECT_EQ(c.send_text("x"), UsageError::message_in_progress);
   ASSERT_FALSE(c.ping(bytes("interleaved")));
   ASSERT_FALSE(c.send_fragment(Opcode::continuation, bytes("ll"), false));
   ASSERT_FALSE(c.send_fragment(Opcode::continuation, bytes("o"), true));
@@ -489,13 +491,14 @@ TEST_P(ConnectionRules, AutoFragmentation) {
 
 TEST_P(ConnectionRules, SendArgumentChecks) {
   Connection c = make();
-  EXPECT_EQ(c.ping(Bytes(126, 1)), Error::control_payload_too_long);
-  EXPECT_EQ(c.pong(Bytes(126, 1)), Error::control_payload_too_long);
+  EXPECT_EQ(c.ping(Bytes(126, 1)), UsageError::control_payload_too_long);
+  EXPECT_EQ(c.pong(Bytes(126, 1)), UsageError::control_payload_too_long);
   EXPECT_EQ(c.send(Opcode::ping, bytes("x")), std::make_error_code(std::errc::invalid_argument));
-  EXPECT_EQ(c.close(static_cast<CloseCode>(1004)), Error::invalid_close_code_to_send);
-  EXPECT_EQ(c.close(static_cast<CloseCode>(999)), Error::invalid_close_code_to_send);
-  EXPECT_EQ(c.close(CloseCode::abnormal), Error::invalid_close_code_to_send);
-  EXPECT_EQ(c.close(CloseCode::normal, std::string(124, 'r')), Error::control_payload_too_long);
+  EXPECT_EQ(c.close(static_cast<CloseCode>(1004)), UsageError::invalid_close_code);
+  EXPECT_EQ(c.close(static_cast<CloseCode>(999)), UsageError::invalid_close_code);
+  EXPECT_EQ(c.close(CloseCode::abnormal), UsageError::invalid_close_code);
+  EXPECT_EQ(c.close(CloseCode::normal, std::string(124, 'r')),
+            UsageError::control_payload_too_long);
   EXPECT_EQ(c.close(CloseCode::normal, "\xFF"), std::make_error_code(std::errc::invalid_argument));
   EXPECT_EQ(c.close(CloseCode::no_status, "reason without code"),
             std::make_error_code(std::errc::invalid_argument));

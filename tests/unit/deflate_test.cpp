@@ -137,14 +137,14 @@ TEST(DeflateNegotiation, ClientOfferAndResponseChecks) {
   EXPECT_TRUE(agreed.client_no_context_takeover);
   EXPECT_EQ(
       accept_deflate_response(response("permessage-deflate; client_max_window_bits=8"), o, agreed),
-      Error::invalid_extension_response);
+      HandshakeError::invalid_extension_response);
   EXPECT_EQ(accept_deflate_response(response("permessage-deflate; client_max_window_bits"), o,
                                     agreed, &why),
-            Error::invalid_extension_response);
+            HandshakeError::invalid_extension_response);
   EXPECT_EQ(why, "client_max_window_bits needs a value");
   // An unknown parameter: refused.
   EXPECT_EQ(accept_deflate_response(response("permessage-deflate; foo"), o, agreed),
-            Error::invalid_extension_response);
+            HandshakeError::invalid_extension_response);
   // Offered with a value: the server may go lower, not higher, and not to 8.
   o.client_max_window_bits = 12;
   o.server_max_window_bits = 10;
@@ -163,13 +163,13 @@ TEST(DeflateNegotiation, ClientOfferAndResponseChecks) {
   EXPECT_EQ(agreed.client_max_window_bits, 11);
   EXPECT_EQ(
       accept_deflate_response(response("permessage-deflate; client_max_window_bits=13"), o, agreed),
-      Error::invalid_extension_response);
+      HandshakeError::invalid_extension_response);
   EXPECT_EQ(
       accept_deflate_response(response("permessage-deflate; client_max_window_bits=8"), o, agreed),
-      Error::invalid_extension_response);
+      HandshakeError::invalid_extension_response);
   EXPECT_EQ(
       accept_deflate_response(response("permessage-deflate; server_max_window_bits=11"), o, agreed),
-      Error::invalid_extension_response);
+      HandshakeError::invalid_extension_response);
 }
 
 // ------------------------------------------------------------------ codec
@@ -269,7 +269,7 @@ TEST(DeflateCodec, BombIsStoppedAtTheLimitWith1009) {
   auto events =
       feed(c, frame({.opcode = Opcode::binary, .rsv = rsv1_bit, .masked = true}, compressed));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::message_too_big);
+  EXPECT_EQ(events[0].error, ProtocolError::message_too_big);
   EXPECT_EQ(events[0].code, CloseCode::message_too_big);
 }
 
@@ -281,7 +281,7 @@ TEST(DeflateCodec, GarbageIs1007) {
   auto events = feed(c, frame({.opcode = Opcode::text, .rsv = rsv1_bit, .masked = true},
                               "\xff\xff\xff\xff garbage"));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::invalid_compressed_data);
+  EXPECT_EQ(events[0].error, ProtocolError::invalid_compressed_data);
   EXPECT_EQ(events[0].code, CloseCode::invalid_payload);
 }
 

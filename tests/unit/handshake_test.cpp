@@ -96,30 +96,30 @@ TEST(ServerHandshake, IncompleteUntilTheBlankLine) {
   for (std::size_t n = 0; n < in.size(); ++n) {
     UpgradeRequest r;
     const std::string prefix = in.substr(0, n);
-    EXPECT_EQ(parse(prefix, r), Error::http_incomplete) << n;
+    EXPECT_EQ(parse(prefix, r), HandshakeError::http_incomplete) << n;
   }
 }
 
 TEST(ServerHandshake, MethodMustBeGet) {
   const auto ec = parse(request_with({host, upgrade, connection, key, version}, "POST / HTTP/1.1"));
-  EXPECT_EQ(ec, Error::method_not_get);
+  EXPECT_EQ(ec, HandshakeError::method_not_get);
   EXPECT_EQ(handshake_status(ec), 405);
   EXPECT_NE(build_handshake_rejection(ec).find("\r\nAllow: GET\r\n"), std::string::npos);
 }
 
 TEST(ServerHandshake, VersionMustBeHttp11) {
   const auto ec = parse(request_with({host, upgrade, connection, key, version}, "GET / HTTP/1.0"));
-  EXPECT_EQ(ec, Error::http_version_not_1_1);
+  EXPECT_EQ(ec, HandshakeError::http_version_not_1_1);
   EXPECT_EQ(handshake_status(ec), 400);
   EXPECT_EQ(parse(request_with({host, upgrade, connection, key, version}, "GET / HTTP/2.0")),
-            Error::http_malformed);
+            HandshakeError::http_malformed);
 }
 
 TEST(ServerHandshake, HostIsRequiredOnce) {
-  EXPECT_EQ(parse(request_with({upgrade, connection, key, version})), Error::missing_host);
+  EXPECT_EQ(parse(request_with({upgrade, connection, key, version})), HandshakeError::missing_host);
   EXPECT_EQ(parse(request_with({host, host, upgrade, connection, key, version})),
-            Error::missing_host);
-  EXPECT_EQ(handshake_status(make_error_code(Error::missing_host)), 400);
+            HandshakeError::missing_host);
+  EXPECT_EQ(handshake_status(make_error_code(HandshakeError::missing_host)), 400);
 }
 
 TEST(ServerHandshake, UpgradeAndConnectionAreCaseInsensitiveTokenLists) {
@@ -129,32 +129,33 @@ TEST(ServerHandshake, UpgradeAndConnectionAreCaseInsensitiveTokenLists) {
       request_with({host, "Upgrade: foo/1, websocket", "Connection: upgrade", key, version})));
   EXPECT_FALSE(parse(request_with(
       {host, upgrade, "Connection: keep-alive", "Connection: Upgrade", key, version})));
-  EXPECT_EQ(parse(request_with({host, connection, key, version})), Error::not_an_upgrade);
+  EXPECT_EQ(parse(request_with({host, connection, key, version})), HandshakeError::not_an_upgrade);
   EXPECT_EQ(parse(request_with({host, "Upgrade: h2c", connection, key, version})),
-            Error::not_an_upgrade);
+            HandshakeError::not_an_upgrade);
   EXPECT_EQ(parse(request_with({host, "Upgrade: websocketx", connection, key, version})),
-            Error::not_an_upgrade);
-  EXPECT_EQ(parse(request_with({host, upgrade, key, version})), Error::not_an_upgrade);
+            HandshakeError::not_an_upgrade);
+  EXPECT_EQ(parse(request_with({host, upgrade, key, version})), HandshakeError::not_an_upgrade);
   EXPECT_EQ(parse(request_with({host, upgrade, "Connection: keep-alive", key, version})),
-            Error::not_an_upgrade);
+            HandshakeError::not_an_upgrade);
   EXPECT_EQ(parse(request_with({host, upgrade, "Connection: upgraded", key, version})),
-            Error::not_an_upgrade);
-  EXPECT_EQ(handshake_status(make_error_code(Error::not_an_upgrade)), 400);
+            HandshakeError::not_an_upgrade);
+  EXPECT_EQ(handshake_status(make_error_code(HandshakeError::not_an_upgrade)), 400);
 }
 
 TEST(ServerHandshake, VersionOtherThan13Gets426WithTheSupportedVersion) {
   for (std::string_view v : {"Sec-WebSocket-Version: 8", "Sec-WebSocket-Version: 13, 8",
                              "Sec-WebSocket-Version: 14", "Sec-WebSocket-Version: "}) {
     const auto ec = parse(request_with({host, upgrade, connection, key, v}));
-    EXPECT_EQ(ec, Error::unsupported_version) << v;
+    EXPECT_EQ(ec, HandshakeError::unsupported_version) << v;
     EXPECT_EQ(handshake_status(ec), 426);
     const std::string rejection = build_handshake_rejection(ec);
     EXPECT_EQ(rejection.rfind("HTTP/1.1 426 Upgrade Required\r\n", 0), 0u);
     EXPECT_NE(rejection.find("\r\nSec-WebSocket-Version: 13\r\n"), std::string::npos);
   }
-  EXPECT_EQ(parse(request_with({host, upgrade, connection, key})), Error::unsupported_version);
+  EXPECT_EQ(parse(request_with({host, upgrade, connection, key})),
+            HandshakeError::unsupported_version);
   EXPECT_EQ(parse(request_with({host, upgrade, connection, key, version, version})),
-            Error::unsupported_version);
+            HandshakeError::unsupported_version);
 }
 
 TEST(ServerHandshake, KeyMustBeBase64Of16Bytes) {
@@ -166,12 +167,12 @@ TEST(ServerHandshake, KeyMustBeBase64Of16Bytes) {
            "Sec-WebSocket-Key: ",                          // empty
        }) {
     const auto ec = parse(request_with({host, upgrade, connection, k, version}));
-    EXPECT_EQ(ec, Error::invalid_key) << k;
+    EXPECT_EQ(ec, HandshakeError::invalid_key) << k;
     EXPECT_EQ(handshake_status(ec), 400);
   }
-  EXPECT_EQ(parse(request_with({host, upgrade, connection, version})), Error::invalid_key);
+  EXPECT_EQ(parse(request_with({host, upgrade, connection, version})), HandshakeError::invalid_key);
   EXPECT_EQ(parse(request_with({host, upgrade, connection, key, key, version})),
-            Error::invalid_key);
+            HandshakeError::invalid_key);
   EXPECT_TRUE(is_valid_client_key(generate_client_key()));
 }
 
@@ -180,17 +181,17 @@ TEST(ServerHandshake, HeaderBlockSizeAndCountLimits) {
   UpgradeRequest r;
   // Too large while still incomplete: refused without waiting for the end.
   std::string big = "GET / HTTP/1.1\r\nX-Big: " + std::string(600, 'a');
-  EXPECT_EQ(parse(big, r, limits), Error::http_headers_too_large);
+  EXPECT_EQ(parse(big, r, limits), HandshakeError::http_headers_too_large);
   // Complete but over the limit.
   big += "\r\n\r\n";
-  EXPECT_EQ(parse(big, r, limits), Error::http_headers_too_large);
-  EXPECT_EQ(handshake_status(make_error_code(Error::http_headers_too_large)), 431);
+  EXPECT_EQ(parse(big, r, limits), HandshakeError::http_headers_too_large);
+  EXPECT_EQ(handshake_status(make_error_code(HandshakeError::http_headers_too_large)), 431);
   // Too many fields.
   std::string many = "GET / HTTP/1.1\r\n";
   for (int i = 0; i < 11; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
   many += "\r\n";
-  EXPECT_EQ(parse(many, r, limits), Error::http_too_many_headers);
-  EXPECT_EQ(handshake_status(make_error_code(Error::http_too_many_headers)), 431);
+  EXPECT_EQ(parse(many, r, limits), HandshakeError::http_too_many_headers);
+  EXPECT_EQ(handshake_status(make_error_code(HandshakeError::http_too_many_headers)), 431);
   // Exactly at the limits is fine.
   const std::string fits = request_with({host, upgrade, connection, key, version});
   EXPECT_FALSE(parse(fits, r, limits));
@@ -211,14 +212,14 @@ TEST(ServerHandshake, StrictHttpSyntax) {
        }) {
     UpgradeRequest r;
     const std::string request(bad);
-    EXPECT_EQ(parse(request, r), Error::http_malformed) << bad;
+    EXPECT_EQ(parse(request, r), HandshakeError::http_malformed) << bad;
   }
 }
 
 TEST(ServerHandshake, TargetMustBeOriginForm) {
   EXPECT_EQ(
       parse(request_with({host, upgrade, connection, key, version}, "GET http://h/ HTTP/1.1")),
-      Error::http_malformed);
+      HandshakeError::http_malformed);
 }
 
 TEST(ServerHandshake, SubprotocolsFromEveryFieldInOrder) {
@@ -231,7 +232,7 @@ TEST(ServerHandshake, SubprotocolsFromEveryFieldInOrder) {
   EXPECT_EQ(r.subprotocols[2], "c");
   EXPECT_EQ(
       parse(request_with({host, upgrade, connection, key, version, "Sec-WebSocket-Protocol: a b"})),
-      Error::http_malformed);
+      HandshakeError::http_malformed);
 }
 
 TEST(ServerHandshake, ExtensionOffersAreParsed) {
@@ -251,7 +252,7 @@ TEST(ServerHandshake, ExtensionOffersAreParsed) {
   EXPECT_EQ(r.extensions[2].name, "x-foo");
   const auto ec = parse(request_with(
       {host, upgrade, connection, key, version, "Sec-WebSocket-Extensions: permessage-deflate;;"}));
-  EXPECT_EQ(ec, Error::invalid_extension_header);
+  EXPECT_EQ(ec, HandshakeError::invalid_extension_header);
   EXPECT_EQ(handshake_status(ec), 400);
 }
 
@@ -260,9 +261,9 @@ TEST(ServerHandshake, OriginIsExposedAndRefusalIs403) {
   const std::string in = request_with({host, upgrade, connection, key, version});
   ASSERT_FALSE(parse(in, r));
   EXPECT_TRUE(r.origin.empty());
-  EXPECT_EQ(handshake_status(make_error_code(Error::origin_not_allowed)), 403);
+  EXPECT_EQ(handshake_status(make_error_code(HandshakeError::origin_not_allowed)), 403);
   const std::string rejection =
-      build_handshake_rejection(make_error_code(Error::origin_not_allowed));
+      build_handshake_rejection(make_error_code(HandshakeError::origin_not_allowed));
   EXPECT_EQ(rejection.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u);
   EXPECT_NE(rejection.find("Origin not allowed"), std::string::npos);
 }
@@ -377,7 +378,7 @@ TEST_F(ClientFixture, IncompleteResponse) {
   const std::string wire = response({"Upgrade: websocket", "Connection: Upgrade", accept_line()});
   for (std::size_t n = 0; n < wire.size(); ++n) {
     ClientHandshakeResult result;
-    EXPECT_EQ(client.finish(wire.substr(0, n), result), Error::http_incomplete) << n;
+    EXPECT_EQ(client.finish(wire.substr(0, n), result), HandshakeError::http_incomplete) << n;
   }
 }
 
@@ -386,20 +387,20 @@ TEST_F(ClientFixture, NonSwitchingStatusIsARejectionWithTheStatus) {
       response({"Content-Length: 9", "Content-Type: text/plain"}, "HTTP/1.1 403 Forbidden") +
       "go away!\n";
   ClientHandshakeResult result;
-  EXPECT_EQ(client.finish(wire, result), Error::handshake_rejected);
+  EXPECT_EQ(client.finish(wire, result), HandshakeError::rejected);
   EXPECT_EQ(result.head.status, 403);
   EXPECT_EQ(result.head.reason, "Forbidden");
   EXPECT_EQ(result.head.headers.get("content-length"), "9");
   EXPECT_EQ(wire.substr(result.consumed), "go away!\n");
-  EXPECT_EQ(client.finish(response({}, "HTTP/1.1 200 OK"), result), Error::handshake_rejected);
+  EXPECT_EQ(client.finish(response({}, "HTTP/1.1 200 OK"), result), HandshakeError::rejected);
 }
 
 TEST_F(ClientFixture, UpgradeAndConnectionAreRequired) {
   ClientHandshakeResult result;
   EXPECT_EQ(client.finish(response({"Connection: Upgrade", accept_line()}), result),
-            Error::not_an_upgrade);
+            HandshakeError::not_an_upgrade);
   EXPECT_EQ(client.finish(response({"Upgrade: websocket", accept_line()}), result),
-            Error::not_an_upgrade);
+            HandshakeError::not_an_upgrade);
   EXPECT_FALSE(client.finish(response({"UPGRADE: WebSocket", "connection: upgrade", accept_line()}),
                              result));
 }
@@ -407,15 +408,15 @@ TEST_F(ClientFixture, UpgradeAndConnectionAreRequired) {
 TEST_F(ClientFixture, AcceptMustMatchTheKey) {
   ClientHandshakeResult result;
   EXPECT_EQ(client.finish(response({"Upgrade: websocket", "Connection: Upgrade"}), result),
-            Error::invalid_accept);
+            HandshakeError::invalid_accept);
   EXPECT_EQ(client.finish(response({"Upgrade: websocket", "Connection: Upgrade",
                                     "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="}),
                           result),
-            Error::invalid_accept);
+            HandshakeError::invalid_accept);
   EXPECT_EQ(client.finish(response({"Upgrade: websocket", "Connection: Upgrade", accept_line(),
                                     accept_line()}),
                           result),
-            Error::invalid_accept);
+            HandshakeError::invalid_accept);
 }
 
 TEST_F(ClientFixture, SubprotocolOnlyFromThoseOffered) {
@@ -424,16 +425,16 @@ TEST_F(ClientFixture, SubprotocolOnlyFromThoseOffered) {
   EXPECT_EQ(
       client.finish(response({base_ok[0], base_ok[1], base_ok[2], "Sec-WebSocket-Protocol: mqtt"}),
                     result),
-      Error::unexpected_subprotocol);
+      HandshakeError::unexpected_subprotocol);
   EXPECT_EQ(client.finish(response({base_ok[0], base_ok[1], base_ok[2],
                                     "Sec-WebSocket-Protocol: chat, superchat"}),
                           result),
-            Error::unexpected_subprotocol);
+            HandshakeError::unexpected_subprotocol);
   EXPECT_EQ(
       client.finish(response({base_ok[0], base_ok[1], base_ok[2], "Sec-WebSocket-Protocol: chat",
                               "Sec-WebSocket-Protocol: chat"}),
                     result),
-      Error::unexpected_subprotocol);
+      HandshakeError::unexpected_subprotocol);
   ASSERT_FALSE(client.finish(
       response({base_ok[0], base_ok[1], base_ok[2], "Sec-WebSocket-Protocol: chat"}), result));
   EXPECT_EQ(result.subprotocol, "chat");
@@ -446,15 +447,15 @@ TEST_F(ClientFixture, ExtensionsOnlyFromThoseOffered) {
   const std::string a = "Upgrade: websocket", b = "Connection: Upgrade", c = accept_line();
   EXPECT_EQ(client.finish(response({a, b, c, "Sec-WebSocket-Extensions: x-webkit-deflate-frame"}),
                           result),
-            Error::unexpected_extension);
+            HandshakeError::unexpected_extension);
   EXPECT_EQ(
       client.finish(
           response({a, b, c, "Sec-WebSocket-Extensions: permessage-deflate, permessage-deflate"}),
           result),
-      Error::unexpected_extension);
+      HandshakeError::unexpected_extension);
   EXPECT_EQ(
       client.finish(response({a, b, c, "Sec-WebSocket-Extensions: permessage-deflate;"}), result),
-      Error::invalid_extension_header);
+      HandshakeError::invalid_extension_header);
   ASSERT_FALSE(client.finish(
       response(
           {a, b, c, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10"}),
@@ -467,7 +468,7 @@ TEST_F(ClientFixture, ExtensionsOnlyFromThoseOffered) {
   EXPECT_EQ(
       plain.finish(response({a, b, plain_accept, "Sec-WebSocket-Extensions: permessage-deflate"}),
                    result),
-      Error::unexpected_extension);
+      HandshakeError::unexpected_extension);
 }
 
 TEST_F(ClientFixture, RequestRefusesInjection) {
@@ -490,7 +491,7 @@ TEST(Extensions, GrammarCornerCases) {
   for (std::string_view bad : {"", ",", "a;", "a; =1", "a; b=\"c d\"", "a; b=\"unterminated", "a b",
                                "a; b=", "a; b=\"\""}) {
     std::vector<Extension> o;
-    EXPECT_EQ(parse_extension_list(bad, o), Error::invalid_extension_header) << bad;
+    EXPECT_EQ(parse_extension_list(bad, o), HandshakeError::invalid_extension_header) << bad;
   }
 }
 
@@ -504,20 +505,22 @@ TEST(HttpParsing, BinaryInsteadOfARequestIsRefusedAtOnce) {
   // The first bytes of a TLS ClientHello, sent to a plain-HTTP port.
   const std::string hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
   protocol::HttpRequestHead head;
-  EXPECT_EQ(protocol::parse_request_head(hello, {}, head), Error::http_malformed);
-  EXPECT_EQ(protocol::parse_request_head("GET /\x01", {}, head), Error::http_malformed);
+  EXPECT_EQ(protocol::parse_request_head(hello, {}, head), HandshakeError::http_malformed);
+  EXPECT_EQ(protocol::parse_request_head("GET /\x01", {}, head), HandshakeError::http_malformed);
   // A plausible beginning is still just incomplete.
-  EXPECT_EQ(protocol::parse_request_head("GET /chat HT", {}, head), Error::http_incomplete);
-  EXPECT_EQ(protocol::parse_request_head("GE", {}, head), Error::http_incomplete);
+  EXPECT_EQ(protocol::parse_request_head("GET /chat HT", {}, head),
+            HandshakeError::http_incomplete);
+  EXPECT_EQ(protocol::parse_request_head("GE", {}, head), HandshakeError::http_incomplete);
 }
 
 TEST(HttpParsing, SomethingOtherThanAStatusLineIsRefusedAtOnce) {
   // A TLS alert, as a TLS server answers a plain request.
   const std::string alert("\x15\x03\x03\x00\x02\x02\x46", 7);
   protocol::HttpResponseHead head;
-  EXPECT_EQ(protocol::parse_response_head(alert, {}, head), Error::http_malformed);
-  EXPECT_EQ(protocol::parse_response_head("HTT", {}, head), Error::http_incomplete);
-  EXPECT_EQ(protocol::parse_response_head("HTTP/1.1 10", {}, head), Error::http_incomplete);
+  EXPECT_EQ(protocol::parse_response_head(alert, {}, head), HandshakeError::http_malformed);
+  EXPECT_EQ(protocol::parse_response_head("HTT", {}, head), HandshakeError::http_incomplete);
+  EXPECT_EQ(protocol::parse_response_head("HTTP/1.1 10", {}, head),
+            HandshakeError::http_incomplete);
 }
 
 }  // namespace

@@ -24,12 +24,12 @@ class DoublingTransform final : public protocol::MessageTransform {
         pending_ = b;
         continue;
       }
-      if (*pending_ != b) return Error::invalid_compressed_data;
-      if (out.size() + 1 > limit) return Error::message_too_big;
+      if (*pending_ != b) return ProtocolError::invalid_compressed_data;
+      if (out.size() + 1 > limit) return ProtocolError::message_too_big;
       out.append(std::span<const std::uint8_t>(&b, 1));
       pending_.reset();
     }
-    if (last && pending_) return Error::invalid_compressed_data;
+    if (last && pending_) return ProtocolError::invalid_compressed_data;
     return {};
   }
   bool encode(std::span<const std::uint8_t> in, ByteBuffer& out) override {
@@ -68,7 +68,7 @@ TEST(Transform, Rsv1OnAContinuationIs1002) {
   auto events = feed(c, concat({masked(Opcode::text, "aa", false, protocol::rsv1_bit),
                                 masked(Opcode::continuation, "bb", true, protocol::rsv1_bit)}));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::reserved_bits_set);
+  EXPECT_EQ(events[0].error, ProtocolError::reserved_bits_set);
   EXPECT_EQ(events[0].code, CloseCode::protocol_error);
 }
 
@@ -77,11 +77,11 @@ TEST(Transform, OtherReservedBitsStillFail) {
   Connection c({.role = Role::server, .transform = &t});
   auto events = feed(c, masked(Opcode::text, "aa", true, protocol::rsv1_bit | protocol::rsv2_bit));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::reserved_bits_set);
+  EXPECT_EQ(events[0].error, ProtocolError::reserved_bits_set);
   Connection d({.role = Role::server, .transform = &t});
   events = feed(d, masked(Opcode::ping, "", true, protocol::rsv1_bit));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::reserved_bits_set) << "control frames never carry RSV1";
+  EXPECT_EQ(events[0].error, ProtocolError::reserved_bits_set) << "control frames never carry RSV1";
 }
 
 TEST(Transform, UndecodableIs1007AndDecodedTextIsChecked) {
@@ -89,14 +89,14 @@ TEST(Transform, UndecodableIs1007AndDecodedTextIsChecked) {
   Connection c({.role = Role::server, .transform = &t1});
   auto events = feed(c, masked(Opcode::binary, "ab", true, protocol::rsv1_bit));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::invalid_compressed_data);
+  EXPECT_EQ(events[0].error, ProtocolError::invalid_compressed_data);
   EXPECT_EQ(events[0].code, CloseCode::invalid_payload);
 
   DoublingTransform t2;
   Connection d({.role = Role::server, .transform = &t2});
   events = feed(d, masked(Opcode::text, "\xFF\xFF", true, protocol::rsv1_bit));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::invalid_utf8);
+  EXPECT_EQ(events[0].error, ProtocolError::invalid_utf8);
 }
 
 TEST(Transform, DecodedSizeLimitIs1009) {
@@ -104,7 +104,7 @@ TEST(Transform, DecodedSizeLimitIs1009) {
   Connection c({.role = Role::server, .max_message_size = 3, .transform = &t});
   auto events = feed(c, masked(Opcode::binary, "aabbccdd", true, protocol::rsv1_bit));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error, Error::message_too_big);
+  EXPECT_EQ(events[0].error, ProtocolError::message_too_big);
   EXPECT_EQ(events[0].code, CloseCode::message_too_big);
 }
 

@@ -14,8 +14,8 @@
 #pragma once
 
 #include <duplex/close_code.hpp>
-#include <duplex/error.hpp>
 #include <duplex/protocol/byte_buffer.hpp>
+#include <duplex/protocol/error.hpp>
 #include <duplex/protocol/frame.hpp>
 #include <duplex/protocol/handshake_keys.hpp>
 #include <duplex/protocol/output_queue.hpp>
@@ -41,8 +41,8 @@ class MessageTransform {
 
   // Decodes the next piece of an encoded message's payload (pieces arrive in
   // order, `last` on the final one), appending the result to `out`. Must not
-  // let `out` grow past `limit` bytes: return Error::message_too_big instead.
-  // Return Error::invalid_compressed_data for input that does not decode.
+  // let `out` grow past `limit` bytes: return ProtocolError::message_too_big instead.
+  // Return ProtocolError::invalid_compressed_data for input that does not decode.
   virtual std::error_code decode(std::span<const std::uint8_t> in, bool last, ByteBuffer& out,
                                  std::size_t limit) = 0;
 
@@ -98,7 +98,7 @@ class Connection {
   // ----- receiving
   Event receive(std::span<std::uint8_t>& input);
 
-  // ----- sending (each returns Error::connection_closed once we sent close)
+  // ----- sending (each returns UsageError::connection_closed once we sent close)
   std::error_code send(Opcode opcode, std::span<const std::uint8_t> payload);
   std::error_code send_text(std::string_view text) { return send(Opcode::text, as_bytes(text)); }
   std::error_code send_binary(std::span<const std::uint8_t> data) {
@@ -135,7 +135,7 @@ class Connection {
   CloseCode peer_close_code() const noexcept { return peer_code_; }
   // What failed the connection, if it failed.
   std::error_code error() const noexcept {
-    return error_ == Error{} ? std::error_code{} : make_error_code(error_);
+    return error_ == ProtocolError{} ? std::error_code{} : make_error_code(error_);
   }
   // True once this side should close the transport after writing output():
   // the server after the close handshake (RFC 6455 7.1.1: the server closes
@@ -157,9 +157,10 @@ class Connection {
  private:
   enum class RxPhase : std::uint8_t { header, payload };
 
-  std::error_code check_header() noexcept;
+  // The rule the current frame header breaks, or ProtocolError{} for none.
+  ProtocolError check_header() noexcept;
   Event on_control_frame(std::span<std::uint8_t> payload);
-  Event fail(Error e, std::span<std::uint8_t>& input);
+  Event fail(ProtocolError e, std::span<std::uint8_t>& input);
   Event finish_message();
   std::error_code can_send() const noexcept;
   void write_frame(bool fin, std::uint8_t rsv, Opcode opcode,
@@ -205,7 +206,7 @@ class Connection {
   bool close_received_ = false;
   ConnectionState state_ = ConnectionState::open;
   CloseCode peer_code_ = CloseCode::no_status;
-  Error error_{};  // what failed the connection, if anything
+  ProtocolError error_{};  // what failed the connection, if anything
   OutputQueue out_;
 };
 

@@ -2,8 +2,8 @@
 // that compresses and decompresses messages on zlib.
 #pragma once
 
-#include <duplex/deflate.hpp>
 #include <duplex/protocol/connection.hpp>
+#include <duplex/protocol/deflate_options.hpp>
 #include <duplex/protocol/extensions.hpp>
 
 #include <memory>
@@ -39,7 +39,7 @@ std::optional<DeflateParams> negotiate_deflate(const std::vector<Extension>& off
 std::vector<Extension> deflate_offers(const DeflateOptions& ours);
 
 // Client: checks the server's answer against RFC 7692 and our offers.
-// Error::invalid_extension_response (with `why`) when it breaks the rules or
+// HandshakeError::invalid_extension_response (with `why`) when it breaks the rules or
 // asks for what we cannot do.
 std::error_code accept_deflate_response(const Extension& response, const DeflateOptions& ours,
                                         DeflateParams& out, std::string* why = nullptr);

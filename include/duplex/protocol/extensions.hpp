@@ -23,7 +23,7 @@ struct Extension {
 };
 
 // Appends every extension of one header field value to `out`. Returns
-// Error::invalid_extension_header if the value breaks the grammar (including
+// HandshakeError::invalid_extension_header if the value breaks the grammar (including
 // a quoted value that is not a token once unquoted).
 std::error_code parse_extension_list(std::string_view value, std::vector<Extension>& out);
 

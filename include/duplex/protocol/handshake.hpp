@@ -95,8 +95,8 @@ class ClientHandshake {
   // std::invalid_argument for headers or subprotocols that cannot be sent.
   std::string start(const ClientRequestOptions& options);
 
-  // Parses and checks the response at the start of `in`. Error::http_incomplete
-  // means "read more"; Error::handshake_rejected means a non-101 status (the
+  // Parses and checks the response at the start of `in`. HandshakeError::http_incomplete
+  // means "read more"; HandshakeError::rejected means a non-101 status (the
   // head is in `out`, the body follows it).
   std::error_code finish(std::string_view in, ClientHandshakeResult& out,
                          const HttpLimits& limits = {}) const;

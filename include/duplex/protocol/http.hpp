@@ -58,7 +58,7 @@ struct HttpResponseHead {
   std::size_t head_size = 0;
 };
 
-// Parse the head at the start of `in`. Returns Error::http_incomplete while
+// Parse the head at the start of `in`. Returns HandshakeError::http_incomplete while
 // the blank line has not arrived (and the head is still within the limit),
 // http_headers_too_large / http_too_many_headers past the limits, and
 // http_malformed for anything that is not strict HTTP/1.x (bare LF line ends,

@@ -9,13 +9,13 @@
 // HTTP request, ClientSession connects and reads the response).
 #pragma once
 
-#include "../net/event_loop.hpp"
-#include "../net/socket.hpp"
-#include "../net/tls.hpp"
+#include "../transport/event_loop.hpp"
+#include "../transport/socket.hpp"
+#include "../transport/tls.hpp"
 
+#include <duplex/log.hpp>
 #include <duplex/protocol/connection.hpp>
 #include <duplex/protocol/deflate.hpp>
-#include <duplex/server.hpp>
 #include <duplex/websocket.hpp>
 
 #include <sys/epoll.h>
@@ -25,7 +25,7 @@
 #include <functional>
 #include <string>
 
-namespace duplex::runtime {
+namespace duplex::session {
 
 struct EventHandlers {
   std::function<void(WebSocket&)> on_open;
@@ -44,10 +44,13 @@ struct SessionSettings {
   std::int64_t idle_timeout_ms = 0;
   std::int64_t ping_interval_ms = 0;
   std::int64_t close_timeout_ms = 5'000;
-  std::function<void(LogLevel, std::string_view)> log;
+  LogSink log;
 };
 
-class Session : public WebSocket, public net::IoHandler, public net::Flushable, public net::Timer {
+class Session : public WebSocket,
+                public transport::IoHandler,
+                public transport::Flushable,
+                public transport::Timer {
  public:
   // Edge-triggered, everything at once: no epoll_ctl per write or per pause.
   // EPOLLOUT only fires after a write found the socket buffer full.
@@ -62,12 +65,13 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
     closed,
   };
 
-  Session(net::EventLoop& loop, const SessionSettings& settings, int fd, const net::Address& peer);
+  Session(transport::EventLoop& loop, const SessionSettings& settings, int fd,
+          const transport::Address& peer);
   virtual ~Session();
 
   Phase phase() const noexcept { return phase_; }
-  net::EventLoop& loop() noexcept { return loop_; }
-  const net::Address& peer() const noexcept { return peer_; }
+  transport::EventLoop& loop() noexcept { return loop_; }
+  const transport::Address& peer() const noexcept { return peer_; }
 
   // ----- WebSocket operations (the public WebSocket methods forward here)
   std::error_code do_send(std::string_view data, Opcode opcode);
@@ -118,7 +122,7 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
   virtual void on_closed() = 0;
   // TLS: the handshake finished (the HTTP exchange starts), or failed.
   virtual void on_tls_ready() {}
-  virtual void on_tls_failed(const net::TlsStream& tls) = 0;
+  virtual void on_tls_failed(const transport::TlsStream& tls) = 0;
 
   // permessage-deflate was agreed: messages go through this codec.
   void enable_deflate(std::unique_ptr<protocol::DeflateCodec> codec) {
@@ -128,10 +132,10 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
   protocol::DeflateCodec* deflate() noexcept { return deflate_.get(); }
 
   // Puts TLS under this session: from now on the socket carries ciphertext.
-  void start_tls(std::unique_ptr<net::TlsStream> tls) { tls_ = std::move(tls); }
+  void start_tls(std::unique_ptr<transport::TlsStream> tls) { tls_ = std::move(tls); }
   // Client side: sends the first handshake message.
   void begin_tls_handshake();
-  net::TlsStream* tls() noexcept { return tls_.get(); }
+  transport::TlsStream* tls() noexcept { return tls_.get(); }
   // Writes raw bytes past TLS (a plain-HTTP answer to a plain-HTTP request
   // that reached a TLS port), then closes.
   void reply_in_clear_and_close(std::string_view bytes);
@@ -156,13 +160,13 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
   void watch(std::uint32_t events);
   void log(LogLevel level, std::string_view text) const;
 
-  net::EventLoop& loop_;
+  transport::EventLoop& loop_;
   const SessionSettings& settings_;
   protocol::Connection conn_;
-  std::unique_ptr<net::TlsStream> tls_;
+  std::unique_ptr<transport::TlsStream> tls_;
   std::unique_ptr<protocol::DeflateCodec> deflate_;
   protocol::LazyByteBuffer inbox_;  // a partial handshake head, or input held back by backpressure
-  net::Address peer_;
+  transport::Address peer_;
   int fd_;
   std::int64_t phase_started_;
 
@@ -204,4 +208,4 @@ class Session : public WebSocket, public net::IoHandler, public net::Flushable, 
   bool peer_finished_ = false;  // EPOLLRDHUP seen: read to the end
 };
 
-}  // namespace duplex::runtime
+}  // namespace duplex::session

@@ -1,9 +1,10 @@
-// permessage-deflate (RFC 7692) settings, shared by the server and the client.
+/// @file
+/// permessage-deflate (RFC 7692) settings, shared by the server and the client.
 #pragma once
 
 #include <cstddef>
 
-namespace duplex {
+namespace duplex::protocol {
 
 struct DeflateOptions {
   bool enabled = false;
@@ -24,4 +25,4 @@ struct DeflateOptions {
   std::size_t threshold = 64;
 };
 
-}  // namespace duplex
+}  // namespace duplex::protocol

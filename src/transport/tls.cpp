@@ -8,7 +8,7 @@
 #include <climits>
 #include <cstring>
 
-namespace duplex::net {
+namespace duplex::transport {
 
 // A BIO that reads ciphertext from the span the stream was fed and writes
 // ciphertext straight into the session's output queue: no intermediate
@@ -275,4 +275,4 @@ void TlsStream::shutdown(protocol::OutputQueue& out) noexcept {
   ERR_clear_error();
 }
 
-}  // namespace duplex::net
+}  // namespace duplex::transport

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace duplex::net {
+namespace duplex::transport {
 namespace {
 
 std::error_code last_error() {
@@ -166,4 +166,4 @@ Address local_address(int fd) {
   return a;
 }
 
-}  // namespace duplex::net
+}  // namespace duplex::transport

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace duplex::runtime {
+namespace duplex::session {
 namespace {
 
 constexpr std::size_t max_iov = 64;
@@ -21,8 +21,8 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
 
 }  // namespace
 
-Session::Session(net::EventLoop& loop, const SessionSettings& settings, int fd,
-                 const net::Address& peer)
+Session::Session(transport::EventLoop& loop, const SessionSettings& settings, int fd,
+                 const transport::Address& peer)
     : loop_(loop),
       settings_(settings),
       conn_(settings.protocol),
@@ -107,7 +107,7 @@ void Session::read_socket() {
 
 void Session::begin_tls_handshake() {
   tls_->feed({});
-  if (tls_->handshake(tls_->records) == net::TlsStream::Status::failed) {
+  if (tls_->handshake(tls_->records) == transport::TlsStream::Status::failed) {
     on_tls_failed(*tls_);
     return;
   }
@@ -118,7 +118,7 @@ void Session::on_ciphertext(std::span<std::uint8_t> bytes) {
   tls_->feed(bytes);
   if (!tls_->handshake_done()) {
     const auto status = tls_->handshake(tls_->records);
-    if (status == net::TlsStream::Status::failed) {
+    if (status == transport::TlsStream::Status::failed) {
       on_tls_failed(*tls_);
       return;
     }
@@ -130,15 +130,15 @@ void Session::on_ciphertext(std::span<std::uint8_t> bytes) {
   // Decrypt everything that came; records still incomplete wait in OpenSSL.
   const auto plain = loop_.plain_buffer();
   while (phase_ != Phase::closed) {
-    net::TlsStream::Status status;
+    transport::TlsStream::Status status;
     const std::size_t n = tls_->read(plain, status, tls_->records);
     if (n > 0) {
       on_bytes(plain.first(n));
       continue;
     }
-    if (status == net::TlsStream::Status::closed) {
+    if (status == transport::TlsStream::Status::closed) {
       on_eof();  // close_notify: the peer will send nothing more
-    } else if (status == net::TlsStream::Status::failed) {
+    } else if (status == transport::TlsStream::Status::failed) {
       log(LogLevel::info, "TLS error with " + peer_.to_string() + ": " + tls_->error());
       if (phase_ == Phase::handshake) {
         on_handshake_eof();
@@ -324,7 +324,7 @@ void Session::flush() {
     // Plaintext waits until the handshake is done; then it is encrypted
     // into records, which go out with whatever the handshake produced.
     if (tls_->handshake_done() && !conn_.output().empty() &&
-        tls_->write(conn_.output(), tls_->records) == net::TlsStream::Status::failed) {
+        tls_->write(conn_.output(), tls_->records) == transport::TlsStream::Status::failed) {
       log(LogLevel::info, "TLS error with " + peer_.to_string() + ": " + tls_->error());
       report_close(CloseCode::abnormal, "TLS error: " + tls_->error());
       close_socket();
@@ -521,69 +521,69 @@ void Session::do_terminate(std::string_view why) {
   close_socket();
 }
 
-}  // namespace duplex::runtime
+}  // namespace duplex::session
 
 // The public WebSocket methods, implemented by the session behind them.
 namespace duplex {
 namespace {
-runtime::Session& session(WebSocket& ws) {
-  return static_cast<runtime::Session&>(ws);
+session::Session& impl(WebSocket& ws) {
+  return static_cast<session::Session&>(ws);
 }
-const runtime::Session& session(const WebSocket& ws) {
-  return static_cast<const runtime::Session&>(ws);
+const session::Session& impl(const WebSocket& ws) {
+  return static_cast<const session::Session&>(ws);
 }
 }  // namespace
 
 std::error_code WebSocket::send(std::string_view data, Opcode opcode) {
-  return session(*this).do_send(data, opcode);
+  return impl(*this).do_send(data, opcode);
 }
 std::error_code WebSocket::send_fragment(std::string_view data, Opcode opcode, bool fin) {
-  return session(*this).do_send_fragment(data, opcode, fin);
+  return impl(*this).do_send_fragment(data, opcode, fin);
 }
 std::error_code WebSocket::ping(std::string_view payload) {
-  return session(*this).do_ping(payload);
+  return impl(*this).do_ping(payload);
 }
 std::error_code WebSocket::close(CloseCode code, std::string_view reason) {
-  return session(*this).do_close(code, reason);
+  return impl(*this).do_close(code, reason);
 }
 void WebSocket::terminate() {
-  session(*this).do_terminate("terminated by the application");
+  impl(*this).do_terminate("terminated by the application");
 }
 std::size_t WebSocket::buffered_amount() const noexcept {
-  return session(*this).buffered();
+  return impl(*this).buffered();
 }
 bool WebSocket::is_open() const noexcept {
-  return session(*this).open();
+  return impl(*this).open();
 }
 std::string_view WebSocket::path() const noexcept {
-  return session(*this).path_;
+  return impl(*this).path_;
 }
 std::string_view WebSocket::subprotocol() const noexcept {
-  const auto& n = session(*this).negotiated_;
+  const auto& n = impl(*this).negotiated_;
   return n ? std::string_view(n->subprotocol) : std::string_view{};
 }
 std::string_view WebSocket::extensions() const noexcept {
-  const auto& n = session(*this).negotiated_;
+  const auto& n = impl(*this).negotiated_;
   return n ? std::string_view(n->extensions) : std::string_view{};
 }
 std::string WebSocket::remote_address() const {
-  return session(*this).peer().to_string();
+  return impl(*this).peer().to_string();
 }
 std::any& WebSocket::user_data() noexcept {
-  return session(*this).user_data_;
+  return impl(*this).user_data_;
 }
 bool WebSocket::subscribe(std::string_view topic) {
-  return session(*this).pubsub_subscribe(topic);
+  return impl(*this).pubsub_subscribe(topic);
 }
 bool WebSocket::unsubscribe(std::string_view topic) {
-  return session(*this).pubsub_unsubscribe(topic);
+  return impl(*this).pubsub_unsubscribe(topic);
 }
 bool WebSocket::is_subscribed(std::string_view topic) const {
-  return session(*this).pubsub_is_subscribed(topic);
+  return impl(*this).pubsub_is_subscribed(topic);
 }
 bool WebSocket::publish(std::string_view topic, std::string_view data, Opcode opcode,
                         bool include_self) {
-  return session(*this).pubsub_publish(topic, data, opcode, include_self);
+  return impl(*this).pubsub_publish(topic, data, opcode, include_self);
 }
 
 }  // namespace duplex

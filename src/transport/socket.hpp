@@ -10,7 +10,7 @@
 #include <string_view>
 #include <system_error>
 
-namespace duplex::net {
+namespace duplex::transport {
 
 // An IPv4 or IPv6 socket address, 32 bytes (sockaddr_storage would take 132
 // in every connection).
@@ -63,4 +63,4 @@ void set_nodelay(int fd) noexcept;
 // The error a failed getaddrinfo() reports, as an error_code.
 const std::error_category& resolver_category() noexcept;
 
-}  // namespace duplex::net
+}  // namespace duplex::transport

@@ -8,7 +8,7 @@
 #include <ctime>
 #include <system_error>
 
-namespace duplex::net {
+namespace duplex::transport {
 
 // Wakes the loop from other threads through an eventfd.
 class EventLoop::Waker final : public IoHandler {
@@ -258,4 +258,4 @@ void EventLoop::run() {
   end_iteration();
 }
 
-}  // namespace duplex::net
+}  // namespace duplex::transport

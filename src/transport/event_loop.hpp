@@ -16,7 +16,7 @@
 #include <span>
 #include <vector>
 
-namespace duplex::net {
+namespace duplex::transport {
 
 class IoHandler {
  public:
@@ -149,4 +149,4 @@ class EventLoop {
   bool wake_pending_ = false;  // guarded by posted_mutex_
 };
 
-}  // namespace duplex::net
+}  // namespace duplex::transport

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace duplex::net {
+namespace duplex::transport {
 
 // One SSL_CTX: shared (read-only) by every connection of a server or client.
 class TlsContext {
@@ -95,4 +95,4 @@ class TlsStream {
   bool plain_http_ = false;
 };
 
-}  // namespace duplex::net
+}  // namespace duplex::transport

@@ -1,0 +1,19 @@
+/// @file
+/// Where Duplex's connection-level log lines go.
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+namespace duplex {
+
+/// How much a log line matters: warnings are on by default, info lines
+/// (one per connection event) only when asked for.
+enum class LogLevel { warning, info };
+
+/// Receives log lines. Called on the event-loop thread that logs, so it
+/// must be thread-safe when a server runs several loops. Text that came from
+/// a peer (a close reason, a path) has been escaped before it gets here.
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
+}  // namespace duplex
