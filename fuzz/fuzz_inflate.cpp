@@ -1,7 +1,7 @@
 // Fuzzes permessage-deflate decoding: arbitrary bytes as a compressed
 // message, cut into pieces, must never crash or exceed the size limit; and
 // whatever we compress must come back unchanged.
-#include <duplex/protocol/deflate.hpp>
+#include "protocol/deflate_codec.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -11,7 +11,7 @@ using namespace duplex::protocol;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  duplex::DeflateOptions options;
+  duplex::protocol::DeflateOptions options;
   options.enabled = true;
   options.threshold = 0;
   DeflateParams params;

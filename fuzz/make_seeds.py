@@ -13,6 +13,11 @@ def write(target, name, data):
         f.write(data if isinstance(data, bytes) else data.encode())
 
 
+def handshake(target, name, data, split=0xFF):
+    """Handshake targets read their first byte as where to split the rest."""
+    write(target, name, bytes([split]) + (data if isinstance(data, bytes) else data.encode()))
+
+
 def frame(opcode, payload, fin=True, rsv=0, mask=None):
     if isinstance(payload, str):
         payload = payload.encode()
@@ -37,30 +42,36 @@ REQUEST = (
     "Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n"
     "Sec-WebSocket-Version: 13\r\n\r\n"
 )
-write("request_parser", "rfc", REQUEST)
-write("request_parser", "firefox",
+handshake("request_parser", "rfc", REQUEST)
+handshake("request_parser", "firefox",
       "GET / HTTP/1.1\r\nHost: localhost:9002\r\nUser-Agent: Mozilla/5.0\r\nAccept: */*\r\n"
       "Sec-WebSocket-Version: 13\r\nOrigin: http://localhost:9002\r\n"
       "Sec-WebSocket-Extensions: permessage-deflate\r\nSec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\n"
       "Connection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n")
-write("request_parser", "extensions",
+handshake("request_parser", "extensions",
       REQUEST.replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: permessage-deflate; "
                       "client_max_window_bits; server_max_window_bits=\"10\", x-foo\r\n\r\n"))
-write("request_parser", "version8", REQUEST.replace("Version: 13", "Version: 8"))
-write("request_parser", "post", REQUEST.replace("GET", "POST", 1))
-write("request_parser", "folded", REQUEST.replace("Origin:", " Origin:"))
+handshake("request_parser", "version8", REQUEST.replace("Version: 13", "Version: 8"))
+handshake("request_parser", "post", REQUEST.replace("GET", "POST", 1))
+handshake("request_parser", "folded", REQUEST.replace("Origin:", " Origin:"))
+handshake("request_parser", "in_pieces", REQUEST, split=40)
+handshake("request_parser", "with_frame", REQUEST.encode() + frame(1, "early", mask=[1, 2, 3, 4]))
+handshake("request_parser", "plain_get", "GET /index.html HTTP/1.1\r\nHost: h\r\n\r\n")
+handshake("request_parser", "allowed_origin", REQUEST.replace("http://example.com", "https://a.example"))
 
 ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-write("response_parser", "switching",
+handshake("response_parser", "switching",
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Protocol: chat\r\n"
       "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n\r\n")
-write("response_parser", "switching_with_frame",
+handshake("response_parser", "switching_with_frame",
       b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
       + frame(1, "Hello"))
-write("response_parser", "rejected",
+handshake("response_parser", "rejected",
       "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nforbidden\n")
-write("response_parser", "wrong_accept",
+handshake("response_parser", "rejected_to_eof",
+          "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n\r\nbusy, come back", split=60)
+handshake("response_parser", "wrong_accept",
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       f"Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n")
 

@@ -3,8 +3,9 @@
 // rules at work without a network.
 #include "commands.hpp"
 
+#include <duplex/protocol/client_protocol.hpp>
 #include <duplex/protocol/connection.hpp>
-#include <duplex/protocol/handshake.hpp>
+#include <duplex/protocol/server_protocol.hpp>
 
 #include <cstdio>
 #include <string>
@@ -15,19 +16,23 @@ namespace {
 
 using namespace duplex::protocol;
 
-std::vector<std::uint8_t> take_output(Connection& c) {
+std::vector<std::uint8_t> take_output(OutputQueue& queue) {
   std::vector<std::uint8_t> out;
   std::span<const std::uint8_t> parts[16];
-  while (!c.output().empty()) {
-    const std::size_t n = c.output().gather(parts);
+  while (!queue.empty()) {
+    const std::size_t n = queue.gather(parts);
     std::size_t total = 0;
     for (std::size_t i = 0; i < n; ++i) {
       out.insert(out.end(), parts[i].begin(), parts[i].end());
       total += parts[i].size();
     }
-    c.output().consume(total);
+    queue.consume(total);
   }
   return out;
+}
+
+std::string as_string(const std::vector<std::uint8_t>& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 void print_hex(const char* who, const std::vector<std::uint8_t>& bytes) {
@@ -52,7 +57,7 @@ const char* event_name(EventType t) {
 
 // Moves what `from` wrote into `to` and prints the events it produced.
 void deliver(const char* from_name, Connection& from, const char* to_name, Connection& to) {
-  std::vector<std::uint8_t> wire = take_output(from);
+  std::vector<std::uint8_t> wire = take_output(from.output());
   if (wire.empty()) return;
   print_hex(from_name, wire);
   std::span<std::uint8_t> in(wire);
@@ -78,26 +83,39 @@ void deliver(const char* from_name, Connection& from, const char* to_name, Conne
 
 int run_tour() {
   std::printf("1. Opening handshake\n");
-  ClientHandshake client_hs;
+  // The same two objects Duplex's server and client run, without sockets.
+  const ServerPolicy policy;
+  ServerProtocol server_side(policy);
+  ClientProtocol client_side;
   const std::vector<std::string> protocols{"chat"};
-  const std::string request = client_hs.start({.host = "localhost:9002",
-                                               .target = "/chat",
-                                               .subprotocols = protocols,
-                                               .origin = "http://localhost"});
-  std::printf("%s", request.c_str());
-  UpgradeRequest upgrade;
-  if (auto ec = parse_upgrade_request(request, {}, upgrade)) {
-    std::printf("server refused: %s\n", ec.message().c_str());
+  if (auto ec = client_side.start({.host = "localhost:9002",
+                                   .target = "/chat",
+                                   .subprotocols = protocols,
+                                   .origin = "http://localhost"})) {
+    std::printf("client cannot start: %s\n", ec.message().c_str());
     return 1;
   }
-  const std::string response = build_accept_response(upgrade, {.subprotocol = "chat"});
-  std::printf("%s", response.c_str());
-  ClientHandshakeResult result;
-  if (auto ec = client_hs.finish(response, result)) {
-    std::printf("client refused: %s\n", ec.message().c_str());
+  std::vector<std::uint8_t> request = take_output(client_side.output());
+  std::printf("%s", as_string(request).c_str());
+  std::span<std::uint8_t> request_bytes(request);
+  const LifecycleEvent asked = server_side.receive(request_bytes);
+  if (asked.handshake != HandshakeEvent::upgrade_request) {
+    std::printf("server refused: %s\n", server_side.handshake().error().message().c_str());
     return 1;
   }
-  std::printf("  handshake complete, subprotocol \"%s\"\n\n", result.subprotocol.c_str());
+  if (auto ec = server_side.accept({.subprotocol = "chat"})) {
+    std::printf("server cannot accept: %s\n", ec.message().c_str());
+    return 1;
+  }
+  std::vector<std::uint8_t> response = take_output(server_side.output());
+  std::printf("%s", as_string(response).c_str());
+  std::span<std::uint8_t> response_bytes(response);
+  if (client_side.receive(response_bytes).handshake != HandshakeEvent::opened) {
+    std::printf("client refused: %s\n", client_side.handshake().error().message().c_str());
+    return 1;
+  }
+  std::printf("  handshake complete, subprotocol \"%s\"\n\n",
+              client_side.agreement().subprotocol.c_str());
 
   Connection client({.role = Role::client});
   Connection server({.role = Role::server});

@@ -16,8 +16,6 @@
 namespace duplex::client {
 namespace {
 
-constexpr std::size_t max_rejection_body = 64 * 1024;
-
 session::SessionSettings settings_for(const ClientOptions& o) {
   session::SessionSettings s;
   s.protocol.role = protocol::Role::client;
@@ -44,7 +42,10 @@ ClientSession::ClientSession(Client::Impl& owner, WebSocketUrl url, ClientOption
       options_(std::move(options)),
       handlers_(std::move(handlers)),
       events_{handlers_.on_open, handlers_.on_message, handlers_.on_ping,
-              handlers_.on_pong, handlers_.on_drain,   handlers_.on_close} {
+              handlers_.on_pong, handlers_.on_drain,   handlers_.on_close},
+      deflate_(options_.deflate.enabled
+                   ? std::make_unique<protocol::PerMessageDeflate>(options_.deflate)
+                   : nullptr) {
   path_ = url_.target.substr(0, url_.target.find('?'));
 }
 
@@ -118,21 +119,19 @@ void ClientSession::on_tls_failed(const transport::TlsStream& tls) {
 void ClientSession::send_request() {
   std::vector<protocol::HttpHeader> headers;
   for (const auto& [name, value] : options_.headers) headers.push_back({name, value});
-  std::vector<protocol::Extension> offers;
-  if (options_.deflate.enabled) offers = protocol::deflate_offers(options_.deflate);
-  std::string request;
-  try {
-    request = handshake_.start({.host = url_.host_header(),
-                                .target = url_.target,
-                                .subprotocols = options_.subprotocols,
-                                .extensions = offers,
-                                .origin = options_.origin,
-                                .headers = headers});
-  } catch (const std::invalid_argument&) {
-    fail(std::make_error_code(std::errc::invalid_argument));
+  std::vector<const protocol::PerMessageExtension*> extensions;
+  if (deflate_) extensions.push_back(deflate_.get());
+  const std::string host = url_.host_header();
+  if (const auto ec = handshake_.start({.host = host,
+                                        .target = url_.target,
+                                        .subprotocols = options_.subprotocols,
+                                        .origin = options_.origin,
+                                        .headers = headers,
+                                        .extensions = extensions},
+                                       conn_.output())) {
+    fail(ec);
     return;
   }
-  conn_.output().append(request);
   if (!tls_context_) {
     step_ = Step::awaiting_response;
     own_settings.handshake_timeout_ms = options_.handshake_timeout.count();
@@ -143,76 +142,39 @@ void ClientSession::send_request() {
 }
 
 void ClientSession::on_handshake_input(std::span<std::uint8_t> bytes) {
-  inbox_.append(bytes);
-  if (step_ == Step::reading_rejection) {
-    if (inbox_.size() - rejection_body_start_ >= rejection_body_length_ ||
-        inbox_.size() - rejection_body_start_ >= max_rejection_body) {
-      finish_rejection();
-    }
-    return;
-  }
-  protocol::ClientHandshakeResult result;
-  const std::error_code ec = handshake_.finish(inbox_.view(), result);
-  if (ec == HandshakeError::http_incomplete) return;
-  if (ec == HandshakeError::rejected) {
-    // Read the body the server sent with its refusal: it usually says why.
-    rejection_status_ = result.head.status;
-    rejection_body_start_ = result.consumed;
-    rejection_body_length_ = std::numeric_limits<std::size_t>::max();
-    const std::string_view length = result.head.headers.get("Content-Length");
-    std::size_t n = 0;
-    if (!length.empty() &&
-        std::from_chars(length.data(), length.data() + length.size(), n).ec == std::errc{}) {
-      rejection_body_length_ = n;
-    }
-    step_ = Step::reading_rejection;
-    if (inbox_.size() - rejection_body_start_ >= rejection_body_length_) finish_rejection();
-    return;
-  }
-  if (ec) {
-    fail(ec);
-    return;
-  }
-  std::string extensions;
-  for (const protocol::Extension& accepted : result.extensions) {
-    // Only what we offered gets here (the handshake checked the names).
-    protocol::DeflateParams agreed;
-    std::string why;
-    if (const auto bad =
-            protocol::accept_deflate_response(accepted, options_.deflate, agreed, &why)) {
-      fail(bad, 0, {}, protocol::format_extension(accepted) + ": " + why);
+  std::span<std::uint8_t> rest = bytes;
+  switch (handshake_.receive(rest)) {
+    case protocol::HandshakeEvent::none: return;
+    case protocol::HandshakeEvent::rejected: reject(); return;
+    case protocol::HandshakeEvent::failed:
+      fail(handshake_.error(), 0, {}, handshake_.detail());
       return;
-    }
-    enable_deflate(
-        std::make_unique<protocol::DeflateCodec>(protocol::Role::client, agreed, options_.deflate));
-    extensions = protocol::format_extension(accepted);
+    case protocol::HandshakeEvent::opened: break;
+    default: return;
   }
-  set_negotiated(result.subprotocol, std::move(extensions));
-  // Whatever followed the response in the same read is frame data. Move it
-  // out of the inbox, which backpressure may need again.
-  protocol::ByteBuffer rest = inbox_.take();
-  open_websocket(events_, rest.span().subspan(result.consumed));
+  protocol::Agreement& agreed = handshake_.agreement();
+  if (agreed.transform) set_transform(std::move(agreed.transform));
+  set_negotiated(std::move(agreed.subprotocol), std::move(agreed.extensions));
+  // What followed the response in the same read is frame data (possibly in
+  // the handshake's buffer, which lives as long as this session).
+  open_websocket(events_, rest);
 }
 
-void ClientSession::finish_rejection() {
-  const std::size_t available = inbox_.size() - rejection_body_start_;
-  const std::size_t n = std::min({available, rejection_body_length_, max_rejection_body});
-  fail(HandshakeError::rejected, rejection_status_,
-       std::string(inbox_.view().substr(rejection_body_start_, n)));
+void ClientSession::reject() {
+  fail(HandshakeError::rejected, handshake_.status(), std::string(handshake_.body()));
 }
 
 void ClientSession::on_handshake_eof() {
-  if (step_ == Step::reading_rejection) {
-    finish_rejection();
+  if (handshake_.end_of_input() == protocol::HandshakeEvent::rejected) {
+    reject();
     return;
   }
   fail(TransportError::connection_lost);
 }
 
 void ClientSession::on_handshake_timeout() {
-  fail(step_ == Step::awaiting_response || step_ == Step::reading_rejection
-           ? ClientError::handshake_timeout
-           : ClientError::connect_timeout);
+  fail(step_ == Step::awaiting_response ? ClientError::handshake_timeout
+                                        : ClientError::connect_timeout);
 }
 
 void ClientSession::fail(std::error_code ec, int status, std::string body, std::string detail) {

@@ -5,7 +5,8 @@
 #include "../session/session.hpp"
 
 #include <duplex/client.hpp>
-#include <duplex/protocol/handshake.hpp>
+#include <duplex/protocol/client_handshake.hpp>
+#include <duplex/protocol/permessage_deflate.hpp>
 #include <duplex/url.hpp>
 
 #include <memory>
@@ -26,7 +27,7 @@ class ClientSession final : private OwnSettings, public session::Session {
   void start();
 
  private:
-  enum class Step : std::uint8_t { resolving, connecting, awaiting_response, reading_rejection };
+  enum class Step : std::uint8_t { resolving, connecting, awaiting_response };
 
   void on_handshake_input(std::span<std::uint8_t> bytes) override;
   void on_handshake_eof() override;
@@ -39,18 +40,16 @@ class ClientSession final : private OwnSettings, public session::Session {
   void resolved(const transport::Address& address, std::error_code ec);
   void send_request();
   void fail(std::error_code ec, int status = 0, std::string body = {}, std::string detail = {});
-  void finish_rejection();
+  void reject();
 
   Client::Impl& owner_;
   WebSocketUrl url_;
   ClientOptions options_;
   ClientHandlers handlers_;
   session::EventHandlers events_;
+  std::unique_ptr<protocol::PerMessageDeflate> deflate_;  // offered when enabled
   protocol::ClientHandshake handshake_;
   Step step_ = Step::resolving;
-  int rejection_status_ = 0;
-  std::size_t rejection_body_start_ = 0;
-  std::size_t rejection_body_length_ = 0;  // from Content-Length; SIZE_MAX: until EOF
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::shared_ptr<transport::TlsContext> tls_context_;
 };

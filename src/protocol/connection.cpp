@@ -348,9 +348,7 @@ void Connection::send_message_frames(Opcode opcode, std::span<const std::uint8_t
 
 std::error_code Connection::send(Opcode opcode, std::span<const std::uint8_t> payload) {
   if (auto ec = can_send()) return ec;
-  if (opcode != Opcode::text && opcode != Opcode::binary) {
-    return std::make_error_code(std::errc::invalid_argument);
-  }
+  if (opcode != Opcode::text && opcode != Opcode::binary) return UsageError::invalid_opcode;
   if (sending_fragments_) return UsageError::message_in_progress;
   if (transform_) {
     ByteBuffer& scratch = encode_scratch();
@@ -372,7 +370,7 @@ std::error_code Connection::send_fragment(Opcode opcode, std::span<const std::ui
   } else if (opcode == Opcode::text || opcode == Opcode::binary) {
     if (sending_fragments_) return UsageError::message_in_progress;
   } else {
-    return std::make_error_code(std::errc::invalid_argument);
+    return UsageError::invalid_opcode;
   }
   // Fragments go out unencoded: RFC 7692 lets any message skip compression.
   write_frame(fin, 0, opcode, payload);
@@ -397,13 +395,13 @@ std::error_code Connection::pong(std::span<const std::uint8_t> payload) {
 std::error_code Connection::close(CloseCode code, std::string_view reason) {
   if (close_sent_ || state_ == ConnectionState::failed) return UsageError::connection_closed;
   if (code == CloseCode::no_status) {
-    if (!reason.empty()) return std::make_error_code(std::errc::invalid_argument);
+    if (!reason.empty()) return UsageError::invalid_close_code;  // a reason needs a code
   } else {
     if (!is_valid_wire_close_code(static_cast<std::uint16_t>(code))) {
       return UsageError::invalid_close_code;
     }
     if (reason.size() > max_control_payload - 2) return UsageError::control_payload_too_long;
-    if (!is_valid_utf8(bytes_of(reason))) return std::make_error_code(std::errc::invalid_argument);
+    if (!is_valid_utf8(bytes_of(reason))) return UsageError::invalid_close_reason;
   }
   write_close(code, reason);
   close_sent_ = true;
@@ -413,7 +411,7 @@ std::error_code Connection::close(CloseCode code, std::string_view reason) {
 
 std::error_code Connection::send_prepared(SharedBytes& frames) {
   if (auto ec = can_send()) return ec;
-  if (role_ != Role::server) return std::make_error_code(std::errc::operation_not_supported);
+  if (role_ != Role::server) return UsageError::not_supported;  // client frames need masks
   if (sending_fragments_) return UsageError::message_in_progress;
   out_.append_shared(frames);
   return {};

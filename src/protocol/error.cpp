@@ -89,6 +89,7 @@ class UsageCategory final : public std::error_category {
       case UsageError::control_payload_too_long:
         return "control frame payload longer than 125 bytes";
       case UsageError::invalid_close_code: return "close code may not be sent";
+      case UsageError::invalid_close_reason: return "close reason is not valid UTF-8";
       case UsageError::message_in_progress: return "a fragmented message is still being sent";
       case UsageError::no_message_in_progress: return "no fragmented message is being sent";
       case UsageError::invalid_opcode: return "a message must be text or binary";

@@ -262,4 +262,17 @@ void OutputQueue::clear() noexcept {
   size_ = 0;
 }
 
+void OutputQueue::drain_to(std::string& out) {
+  Bytes parts[16];
+  while (!empty()) {
+    const std::size_t n = gather(parts);
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      out.append(reinterpret_cast<const char*>(parts[i].data()), parts[i].size());
+      total += parts[i].size();
+    }
+    consume(total);
+  }
+}
+
 }  // namespace duplex::protocol

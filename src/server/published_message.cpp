@@ -1,7 +1,7 @@
 #include "published_message.hpp"
 
 #include <duplex/protocol/byte_buffer.hpp>
-#include <duplex/protocol/deflate.hpp>
+#include <duplex/protocol/extension.hpp>
 
 #include <cstdlib>
 #include <cstring>
@@ -38,7 +38,7 @@ PublishedMessage* PublishedMessage::make(std::string_view payload, protocol::Opc
 }
 
 PublishedMessage::~PublishedMessage() {
-  for (auto& slot : deflated_) {
+  for (auto& slot : encoded_) {
     SharedFrame* f = slot.load(std::memory_order_acquire);
     if (f && f != plain_) f->release();
   }
@@ -49,18 +49,17 @@ void PublishedMessage::release() noexcept {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
 }
 
-SharedFrame& PublishedMessage::deflated(int window_bits, const protocol::DeflateOptions& options) {
-  const int bits = window_bits < 9 ? 9 : window_bits > 15 ? 15 : window_bits;
-  auto& slot = deflated_[bits - 9];
+SharedFrame& PublishedMessage::encoded(const protocol::MessageTransform& transform) {
+  auto& slot = encoded_[static_cast<std::size_t>(transform.shared_encoding_key()) % encodings];
   if (SharedFrame* f = slot.load(std::memory_order_acquire)) return *f;
-  // First subscriber with this window, on whatever thread: compress, then
+  // First subscriber with this encoding, on whatever thread: encode, then
   // publish the result; if another thread won the race, use its copy.
   thread_local protocol::ByteBuffer scratch;
   scratch.clear();
   const std::string_view p = payload();
   SharedFrame* made = plain_;
-  if (protocol::DeflateCodec::compress_once(
-          {reinterpret_cast<const std::uint8_t*>(p.data()), p.size()}, bits, options, scratch)) {
+  if (transform.encode_shared({reinterpret_cast<const std::uint8_t*>(p.data()), p.size()},
+                              scratch)) {
     made = SharedFrame::make(scratch.view(), opcode_, protocol::rsv1_bit);
   }
   SharedFrame* expected = nullptr;
@@ -73,7 +72,7 @@ SharedFrame& PublishedMessage::deflated(int window_bits, const protocol::Deflate
 
 LoopDelivery::~LoopDelivery() {
   if (plain_) plain_->release();
-  for (LoopFrame* f : deflated_) {
+  for (LoopFrame* f : encoded_) {
     if (f) f->release();
   }
 }
@@ -83,11 +82,10 @@ protocol::SharedBytes& LoopDelivery::plain() {
   return *plain_;
 }
 
-protocol::SharedBytes& LoopDelivery::deflated(int window_bits,
-                                              const protocol::DeflateOptions& options) {
-  const int bits = window_bits < 9 ? 9 : window_bits > 15 ? 15 : window_bits;
-  LoopFrame*& slot = deflated_[bits - 9];
-  if (!slot) slot = LoopFrame::make(message_.deflated(bits, options));
+protocol::SharedBytes& LoopDelivery::encoded(const protocol::MessageTransform& transform) {
+  LoopFrame*& slot = encoded_[static_cast<std::size_t>(transform.shared_encoding_key()) %
+                              PublishedMessage::encodings];
+  if (!slot) slot = LoopFrame::make(message_.encoded(transform));
   return *slot;
 }
 

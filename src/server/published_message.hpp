@@ -1,11 +1,11 @@
 // A message published to a topic: framed once, in one allocation with an
 // atomic reference count, so every subscriber on every loop thread queues
-// the same bytes. Subscribers that agreed to permessage-deflate without
-// server context takeover share one compressed copy per window size, made
-// by whichever thread needs it first.
+// the same bytes. Subscribers whose extension can share an encoding
+// (permessage-deflate without server context takeover, per window size)
+// share one encoded copy per key, made by whichever thread needs it first.
 #pragma once
 
-#include <duplex/protocol/deflate_options.hpp>
+#include <duplex/protocol/extension.hpp>
 #include <duplex/protocol/frame.hpp>
 #include <duplex/protocol/output_queue.hpp>
 
@@ -56,9 +56,12 @@ class PublishedMessage {
   std::string_view payload() const noexcept { return plain_->payload(); }
   // The uncompressed frame.
   SharedFrame& plain() noexcept { return *plain_; }
-  // The frame compressed with a fresh context and this window (RSV1 set), or
-  // the plain frame when compression does not pay.
-  SharedFrame& deflated(int window_bits, const protocol::DeflateOptions& options);
+  // The frame encoded for every connection that shares `transform`'s
+  // encoding key (RSV1 set), or the plain frame when encoding does not pay.
+  // `transform.shared_encoding_key()` must be in [0, encodings).
+  SharedFrame& encoded(const protocol::MessageTransform& transform);
+
+  static constexpr std::size_t encodings = 8;
 
  private:
   PublishedMessage(SharedFrame* plain, protocol::Opcode opcode, std::uint64_t sequence)
@@ -69,7 +72,7 @@ class PublishedMessage {
   SharedFrame* plain_;
   std::uint64_t sequence_;
   protocol::Opcode opcode_;
-  std::atomic<SharedFrame*> deflated_[7] = {};  // window bits 9..15
+  std::atomic<SharedFrame*> encoded_[encodings] = {};  // by shared encoding key
 };
 
 // One loop's references to a shared frame, counted without atomics: only
@@ -108,12 +111,12 @@ class LoopDelivery {
 
   PublishedMessage& message() const noexcept { return message_; }
   protocol::SharedBytes& plain();
-  protocol::SharedBytes& deflated(int window_bits, const protocol::DeflateOptions& options);
+  protocol::SharedBytes& encoded(const protocol::MessageTransform& transform);
 
  private:
   PublishedMessage& message_;
   LoopFrame* plain_ = nullptr;
-  LoopFrame* deflated_[7] = {};  // window bits 9..15
+  LoopFrame* encoded_[PublishedMessage::encodings] = {};  // by shared encoding key
 };
 
 // Owns one reference to a PublishedMessage; copies take another.

@@ -63,6 +63,12 @@ Server::Impl::Impl(ServerOptions o) : options(std::move(o)) {
   settings.ping_interval_ms = options.ping_interval.count();
   settings.close_timeout_ms = options.close_timeout.count();
   settings.log = [this](LogLevel level, std::string_view text) { log(level, text); };
+  policy.limits = options.http_limits;
+  policy.allowed_origins = options.allowed_origins;
+  if (options.deflate.enabled) {
+    deflate = std::make_unique<protocol::PerMessageDeflate>(options.deflate);
+    extensions.push_back(deflate.get());
+  }
   if (!options.static_dir.empty()) {
     char buf[PATH_MAX];
     if (::realpath(options.static_dir.c_str(), buf)) static_root = buf;
@@ -88,14 +94,6 @@ const server::Route* Server::Impl::find_route(std::string_view path) const {
 const HttpHandler* Server::Impl::find_http(std::string_view path) const {
   auto it = http_routes.find(std::string(path));
   return it == http_routes.end() ? nullptr : &it->second;
-}
-
-bool Server::Impl::origin_allowed(std::string_view origin) const {
-  if (options.allowed_origins.empty()) return true;
-  for (const std::string& allowed : options.allowed_origins) {
-    if (protocol::iequals(allowed, origin)) return true;
-  }
-  return false;
 }
 
 void Server::Impl::count_subscription(std::string_view topic, int delta) {

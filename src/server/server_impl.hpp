@@ -5,6 +5,8 @@
 #include "../session/session.hpp"
 #include "../transport/tls.hpp"
 
+#include <duplex/protocol/permessage_deflate.hpp>
+#include <duplex/protocol/server_handshake.hpp>
 #include <duplex/server.hpp>
 
 #include <atomic>
@@ -33,12 +35,15 @@ struct Server::Impl {
 
   const server::Route* find_route(std::string_view path) const;
   const HttpHandler* find_http(std::string_view path) const;
-  bool origin_allowed(std::string_view origin) const;
   void count_subscription(std::string_view topic, int delta);
   void log(LogLevel level, std::string_view text) const;
 
   ServerOptions options;
   session::SessionSettings settings;
+  protocol::ServerPolicy policy;  // the handshake's rules: limits, origins
+  // The extensions routes offer (permessage-deflate when enabled).
+  std::unique_ptr<protocol::PerMessageDeflate> deflate;
+  std::vector<const protocol::PerMessageExtension*> extensions;
   std::string static_root;                     // real path of options.static_dir, or empty
   std::shared_ptr<transport::TlsContext> tls;  // set when serving wss://
   std::unordered_map<std::string, std::unique_ptr<server::Route>> routes;

@@ -7,16 +7,11 @@
 
 #include <duplex/protocol/error.hpp>
 
+#include <duplex/protocol/http_response.hpp>
+
 #include <exception>
 
 namespace duplex::server {
-namespace {
-
-std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-}  // namespace
 
 ServerSession::ServerSession(ServerLoop& owner, int fd, const transport::Address& peer)
     : Session(owner.loop(), owner.server().settings, fd, peer), owner_(owner) {}
@@ -80,12 +75,12 @@ bool ServerSession::deliver(LoopDelivery& delivery) {
     return false;
   }
   std::error_code ec;
-  if (!deflate()) {
+  const protocol::MessageTransform* transform = conn_.transform();
+  if (!transform) {
     ec = conn_.send_prepared(delivery.plain());
-  } else if (deflate()->shareable_output()) {
-    // Compressed once for everyone with this window.
-    ec = conn_.send_prepared(
-        delivery.deflated(deflate()->output_window_bits(), server.options.deflate));
+  } else if (transform->shared_encoding_key() >= 0) {
+    // Encoded (compressed) once for everyone who can share it.
+    ec = conn_.send_prepared(delivery.encoded(*transform));
   } else {
     // Our compressor keeps context with this peer: compress for it alone.
     const PublishedMessage& message = delivery.message();
@@ -97,6 +92,7 @@ bool ServerSession::deliver(LoopDelivery& delivery) {
 }
 
 void ServerSession::start() {
+  handshake_ = std::make_unique<protocol::ServerHandshake>(owner_.server().policy);
   if (const auto& ctx = owner_.server().tls) start_tls(std::make_unique<transport::TlsStream>(ctx));
   watch(socket_events);
 }
@@ -107,7 +103,7 @@ void ServerSession::on_tls_failed(const transport::TlsStream& stream) {
     // Say so in the protocol the client speaks, rather than leaving it to
     // guess from a dropped connection.
     reply_in_clear_and_close(
-        protocol::build_http_response(400, "this port speaks TLS: use https:// or wss://\n"));
+        protocol::plain_http_response(400, "this port speaks TLS: use https:// or wss://\n"));
     return;
   }
   close_socket();
@@ -129,108 +125,85 @@ void ServerSession::shut_down() {
 }
 
 void ServerSession::respond(std::string response) {
-  responded_ = true;
   conn_.output().append(response);
+  finish_response();
+}
+
+void ServerSession::finish_response() {
+  responded_ = true;
+  handshake_.reset();
   finish_after_flush();
 }
 
 void ServerSession::on_handshake_input(std::span<std::uint8_t> bytes) {
-  if (responded_) return;  // one request per connection; the rest is ignored
-  // The request may come in pieces: collect them, but parse straight from
-  // the read buffer in the common case of a request that arrived whole.
-  protocol::ByteBuffer collected;
-  std::span<std::uint8_t> data = bytes;
-  if (!inbox_.empty()) {
-    inbox_.append(bytes);
-    collected = inbox_.take();
-    data = collected.span();
-  }
-  protocol::HttpRequestHead head;
-  const auto& limits = owner_.server().options.http_limits;
-  const std::error_code ec = protocol::parse_request_head(as_text(data), limits, head);
-  if (ec == HandshakeError::http_incomplete) {
-    if (collected.empty()) {
-      inbox_.append(bytes);
-    } else {
-      inbox_.put(std::move(collected));
-    }
-    return;
-  }
-  if (ec) {
-    log(LogLevel::info, "bad request from " + peer_.to_string() + ": " + ec.message());
-    respond(protocol::build_handshake_rejection(ec));
-    return;
-  }
-  handle_request(head, data.subspan(head.head_size));
-}
-
-void ServerSession::handle_request(protocol::HttpRequestHead& head,
-                                   std::span<std::uint8_t> leftover) {
-  if (protocol::wants_websocket_upgrade(head)) {
-    upgrade(head, leftover);
-  } else {
-    serve_http(head);
+  if (!handshake_) return;  // one request per connection; the rest is ignored
+  std::span<std::uint8_t> rest = bytes;
+  switch (handshake_->receive(rest, conn_.output())) {
+    case protocol::HandshakeEvent::none: return;
+    case protocol::HandshakeEvent::failed:
+      log(LogLevel::info,
+          "refused request from " + peer_.to_string() + ": " + handshake_->error().message());
+      finish_response();
+      return;
+    case protocol::HandshakeEvent::http_request: serve_http(handshake_->request()); return;
+    case protocol::HandshakeEvent::upgrade_request: upgrade(rest); return;
+    default: return;
   }
 }
 
-void ServerSession::upgrade(protocol::HttpRequestHead& head, std::span<std::uint8_t> leftover) {
+void ServerSession::refuse(int status, std::string_view body,
+                           std::span<const protocol::HttpHeader> headers) {
+  if (handshake_->reject(status, body, headers, conn_.output())) {
+    // A header the application added cannot be sent: refuse without them.
+    handshake_->reject(status, body, {}, conn_.output());
+  }
+  finish_response();
+}
+
+void ServerSession::upgrade(std::span<std::uint8_t> leftover) {
   Server::Impl& server = owner_.server();
-  const Route* route = server.find_route(head.path);
+  const protocol::UpgradeRequest& request = handshake_->upgrade();
+  const Route* route = server.find_route(request.head.path);
   if (!route) {
-    respond(protocol::build_http_response(404, "no WebSocket endpoint at this path\n"));
+    refuse(404, "no WebSocket endpoint at this path\n", {});
     return;
   }
-  protocol::UpgradeRequest request;
-  request.head = std::move(head);
-  if (const auto ec = protocol::validate_upgrade_request(request)) {
-    log(LogLevel::info, "refused upgrade from " + peer_.to_string() + ": " + ec.message());
-    respond(protocol::build_handshake_rejection(ec));
-    return;
-  }
-  if (!request.origin.empty() && !server.origin_allowed(request.origin)) {
-    log(LogLevel::info,
-        "refused Origin " + std::string(request.origin) + " from " + peer_.to_string());
-    respond(protocol::build_handshake_rejection(HandshakeError::origin_not_allowed));
-    return;
-  }
-
   UpgradeDecision decision(request, peer_);
-  std::string extensions;
   if (tls()) decision.set_server_name(tls()->server_name());
-  std::string response;
+  protocol::Agreement agreed;
   try {
     if (route->route.on_upgrade) route->route.on_upgrade(decision);
-    const auto headers = decision.extra_headers();
-    if (decision.rejected()) {
-      const int status =
-          decision.status() >= 400 && decision.status() <= 599 ? decision.status() : 403;
-      log(LogLevel::info,
-          "upgrade hook refused " + peer_.to_string() + " with " + std::to_string(status));
-      respond(protocol::build_http_response(status, decision.body(), headers));
-      return;
-    }
-    if (server.options.deflate.enabled) {
-      if (const auto agreed =
-              protocol::negotiate_deflate(request.extensions, server.options.deflate, extensions)) {
-        enable_deflate(std::make_unique<protocol::DeflateCodec>(protocol::Role::server, *agreed,
-                                                                server.options.deflate));
-      }
-    }
-    response = protocol::build_accept_response(
-        request,
-        {.subprotocol = decision.subprotocol(), .extensions = extensions, .headers = headers});
   } catch (const std::exception& e) {
-    // The application's hook threw, or asked for something invalid (a
-    // subprotocol nobody offered, a header with a line break).
-    log(LogLevel::warning, std::string("upgrade failed: ") + e.what());
-    respond(protocol::build_http_response(500, "internal error during upgrade\n"));
+    // The application's hook threw: a server error, not the client's.
+    log(LogLevel::warning, std::string("upgrade hook failed: ") + e.what());
+    refuse(500, "internal error during upgrade\n", {});
     return;
   }
-  conn_.output().append(response);
+  const auto headers = decision.extra_headers();
+  if (decision.rejected()) {
+    log(LogLevel::info,
+        "upgrade hook refused " + peer_.to_string() + " with " + std::to_string(decision.status()));
+    refuse(decision.status(), decision.body(), headers);
+    return;
+  }
+  if (const auto ec = handshake_->accept({.subprotocol = decision.subprotocol(),
+                                          .headers = headers,
+                                          .extensions = server.extensions},
+                                         conn_.output(), agreed)) {
+    // The hook asked for something that cannot be sent (a subprotocol
+    // nobody offered, a header with a line break).
+    log(LogLevel::warning, "upgrade hook's answer cannot be sent: " + ec.message());
+    refuse(500, "internal error during upgrade\n", {});
+    return;
+  }
+  if (agreed.transform) set_transform(std::move(agreed.transform));
   path_ = std::string(request.head.path);
-  set_negotiated(decision.subprotocol(), std::move(extensions));
+  set_negotiated(std::move(agreed.subprotocol), std::move(agreed.extensions));
   user_data_ = std::move(decision.user_data());
   log(LogLevel::info, "WebSocket open: " + peer_.to_string() + " " + path_);
+  // The leftover may live in the handshake's buffer: hand it over before
+  // the handshake goes.
+  auto handshake = std::move(handshake_);
   open_websocket(route->handlers, leftover);
 }
 
@@ -249,20 +222,25 @@ void ServerSession::serve_http(const protocol::HttpRequestHead& head) {
       (*handler)(request, response);
       std::vector<protocol::HttpHeader> headers;
       for (const auto& [name, value] : response.headers) headers.push_back({name, value});
-      std::string out = protocol::build_http_response_head(response.status, response.body.size(),
-                                                           response.content_type, headers);
+      std::string out;
+      if (protocol::write_http_response_head(response.status, response.body.size(),
+                                             response.content_type, headers, out)) {
+        log(LogLevel::warning,
+            "HTTP handler for " + std::string(head.path) + " set a header that cannot be sent");
+        respond(protocol::plain_http_response(500, "internal error\n"));
+        return;
+      }
       if (!is_head) out += response.body;
       respond(std::move(out));
     } catch (const std::exception& e) {
       log(LogLevel::warning, std::string("HTTP handler failed: ") + e.what());
-      respond(protocol::build_http_response(500, "internal error\n"));
+      respond(protocol::plain_http_response(500, "internal error\n"));
     }
     return;
   }
   if (!server.static_root.empty()) {
-    responded_ = true;
     serve_static(server.static_root, head.path, is_head, conn_.output());
-    finish_after_flush();
+    finish_response();
     return;
   }
   if (server.find_route(head.path)) {
@@ -277,8 +255,9 @@ void ServerSession::serve_http(const protocol::HttpRequestHead& head) {
 
 void ServerSession::respond_plain(int status, std::string_view body,
                                   std::span<const protocol::HttpHeader> headers, bool head_only) {
-  std::string out =
-      protocol::build_http_response_head(status, body.size(), "text/plain; charset=utf-8", headers);
+  std::string out;
+  protocol::write_http_response_head(status, body.size(), "text/plain; charset=utf-8", headers,
+                                     out);
   if (!head_only) out.append(body);
   respond(std::move(out));
 }

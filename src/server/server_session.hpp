@@ -5,7 +5,9 @@
 #include "../session/session.hpp"
 #include "topic_registry.hpp"
 
-#include <duplex/protocol/handshake.hpp>
+#include <duplex/protocol/server_handshake.hpp>
+
+#include <memory>
 
 #include <sys/epoll.h>
 
@@ -41,8 +43,9 @@ class ServerSession final : public session::Session {
   void on_closed() override;
   void on_tls_failed(const transport::TlsStream& tls) override;
 
-  void handle_request(protocol::HttpRequestHead& head, std::span<std::uint8_t> leftover);
-  void upgrade(protocol::HttpRequestHead& head, std::span<std::uint8_t> leftover);
+  void upgrade(std::span<std::uint8_t> leftover);
+  void refuse(int status, std::string_view body, std::span<const protocol::HttpHeader> headers);
+  void finish_response();
   void serve_http(const protocol::HttpRequestHead& head);
   void respond(std::string response);
   void respond_plain(int status, std::string_view body,
@@ -50,6 +53,9 @@ class ServerSession final : public session::Session {
 
   ServerLoop& owner_;
   std::vector<Subscription> subscriptions_;
+  // The opening handshake, from accept until the connection opens or the
+  // request is answered.
+  std::unique_ptr<protocol::ServerHandshake> handshake_;
   bool responded_ = false;
 };
 

@@ -1,6 +1,6 @@
 #include "static_files.hpp"
 
-#include <duplex/protocol/handshake.hpp>
+#include <duplex/protocol/http_response.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -138,12 +138,16 @@ void serve_static(const std::string& root, std::string_view request_path, bool h
   if (fd < 0 || ::fstat(fd, &st) != 0 || st.st_size > max_static_file) {
     if (fd >= 0) ::close(fd);
     const std::string_view body = "not found\n";
-    out.append(protocol::build_http_response_head(404, body.size(), "text/plain; charset=utf-8"));
+    std::string head;
+    protocol::write_http_response_head(404, body.size(), "text/plain; charset=utf-8", {}, head);
+    out.append(head);
     if (!head_only) out.append(body);
     return;
   }
   const auto size = static_cast<std::size_t>(st.st_size);
-  out.append(protocol::build_http_response_head(200, size, content_type_for(path)));
+  std::string head;
+  protocol::write_http_response_head(200, size, content_type_for(path), {}, head);
+  out.append(head);
   if (!head_only && size > 0) {
     std::uint8_t* dst = out.prepare(size);
     std::size_t done = 0;

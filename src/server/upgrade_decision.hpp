@@ -4,7 +4,7 @@
 
 #include "../transport/socket.hpp"
 
-#include <duplex/protocol/handshake.hpp>
+#include <duplex/protocol/server_handshake.hpp>
 #include <duplex/server.hpp>
 
 #include <optional>

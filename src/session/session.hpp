@@ -15,7 +15,6 @@
 
 #include <duplex/log.hpp>
 #include <duplex/protocol/connection.hpp>
-#include <duplex/protocol/deflate.hpp>
 #include <duplex/websocket.hpp>
 
 #include <sys/epoll.h>
@@ -124,12 +123,10 @@ class Session : public WebSocket,
   virtual void on_tls_ready() {}
   virtual void on_tls_failed(const transport::TlsStream& tls) = 0;
 
-  // permessage-deflate was agreed: messages go through this codec.
-  void enable_deflate(std::unique_ptr<protocol::DeflateCodec> codec) {
-    deflate_ = std::move(codec);
-    conn_.set_transform(deflate_.get());
+  // An extension was agreed: messages go through its transform.
+  void set_transform(std::unique_ptr<protocol::MessageTransform> transform) {
+    conn_.set_transform(std::move(transform));
   }
-  protocol::DeflateCodec* deflate() noexcept { return deflate_.get(); }
 
   // Puts TLS under this session: from now on the socket carries ciphertext.
   void start_tls(std::unique_ptr<transport::TlsStream> tls) { tls_ = std::move(tls); }
@@ -164,7 +161,6 @@ class Session : public WebSocket,
   const SessionSettings& settings_;
   protocol::Connection conn_;
   std::unique_ptr<transport::TlsStream> tls_;
-  std::unique_ptr<protocol::DeflateCodec> deflate_;
   protocol::LazyByteBuffer inbox_;  // a partial handshake head, or input held back by backpressure
   transport::Address peer_;
   int fd_;

@@ -145,12 +145,12 @@ TEST(Client, FrameDataRightAfterThe101IsNotLost) {
       if (n <= 0) break;
       request.append(buf, static_cast<std::size_t>(n));
     }
-    protocol::UpgradeRequest up;
-    if (protocol::parse_upgrade_request(request, {}, up)) {
+    const auto accepted = accept_upgrade(request);
+    if (!accepted) {
       ::close(fd);
       return;
     }
-    std::string out = protocol::build_accept_response(up, {});
+    std::string out = *accepted;
     const Bytes f = frame({.opcode = Opcode::text}, "sent with the 101");
     out.append(f.begin(), f.end());
     ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
@@ -202,9 +202,8 @@ TEST(Client, CloseFrameAndFinTogetherEndTheConnectionPromptly) {
       if (n <= 0) break;
       request.append(buf, static_cast<std::size_t>(n));
     }
-    protocol::UpgradeRequest up;
-    if (!protocol::parse_upgrade_request(request, {}, up)) {
-      std::string out = protocol::build_accept_response(up, {});
+    if (const auto accepted = accept_upgrade(request)) {
+      std::string out = *accepted;
       const Bytes text = frame({.opcode = Opcode::text}, "hold on");
       out.append(text.begin(), text.end());
       ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);

@@ -4,8 +4,8 @@
 
 #include "../unit/test_frames.hpp"
 
-#include <duplex/protocol/handshake.hpp>
 #include <duplex/protocol/handshake_keys.hpp>
+#include "test_handshake.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -109,18 +109,26 @@ class RawClient {
   // followed the 101 response.
   std::string upgrade(std::string_view path = "/", std::string_view extra_headers = {}) {
     protocol::ClientHandshake hs;
-    std::string request = hs.start({.host = "127.0.0.1", .target = path});
+    protocol::OutputQueue out;
+    if (hs.start({.host = "127.0.0.1", .target = path}, out)) {
+      throw std::runtime_error("cannot make a request for " + std::string(path));
+    }
+    std::string request = take_all(out);
     request.insert(request.size() - 2, extra_headers);
     send(request);
-    std::string got;
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    std::string seen;
     while (std::chrono::steady_clock::now() < until) {
-      got += read_some(std::chrono::milliseconds(50));
-      protocol::ClientHandshakeResult result;
-      const auto ec = hs.finish(got, result);
-      if (!ec) return got.substr(result.consumed);
-      if (ec != HandshakeError::http_incomplete)
-        throw std::runtime_error("handshake failed: " + ec.message() + "\n" + got);
+      std::string got = read_some(std::chrono::milliseconds(50));
+      seen += got;
+      std::span<std::uint8_t> in(reinterpret_cast<std::uint8_t*>(got.data()), got.size());
+      switch (hs.receive(in)) {
+        case protocol::HandshakeEvent::none: continue;
+        case protocol::HandshakeEvent::opened:
+          return std::string(reinterpret_cast<const char*>(in.data()), in.size());
+        default:
+          throw std::runtime_error("handshake failed: " + hs.error().message() + "\n" + seen);
+      }
     }
     throw std::runtime_error("handshake timed out");
   }

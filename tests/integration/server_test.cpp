@@ -93,9 +93,8 @@ TEST(Server, HookRejectionReachesTheClientWithStatusAndBody) {
 TEST(Server, HookChoosesSubprotocolAddsHeadersAndAttachesData) {
   RunningServer rs({}, echo_routes);
   RawClient raw(rs.port());
-  protocol::ClientHandshake hs;
   const std::vector<std::string> offered{"chat.v3", "chat.v1", "chat.v2"};
-  raw.send(hs.start({.host = "127.0.0.1", .target = "/protocol", .subprotocols = offered}));
+  raw.send(upgrade_request({.host = "127.0.0.1", .target = "/protocol", .subprotocols = offered}));
   const std::string response = raw.read_http_response();
   EXPECT_NE(response.find("Sec-WebSocket-Protocol: chat.v1\r\n"), std::string::npos) << response;
   EXPECT_NE(response.find("X-Route: protocol\r\n"), std::string::npos);
@@ -121,8 +120,7 @@ TEST(Server, UnknownPathIs404AndPlainGetOfAWebSocketRouteIs426) {
     raw.upgrade("/echo");  // sanity: the route exists
   }
   RawClient a(rs.port());
-  protocol::ClientHandshake hs;
-  a.send(hs.start({.host = "h", .target = "/nowhere"}));
+  a.send(upgrade_request({.host = "h", .target = "/nowhere"}));
   EXPECT_EQ(a.read_http_response().rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u);
 
   RawClient b(rs.port());
@@ -168,8 +166,7 @@ TEST(Server, OriginOutsideTheAllowListIs403) {
   o.allowed_origins = {"https://good.example"};
   RunningServer rs(o, echo_routes);
   RawClient bad(rs.port());
-  protocol::ClientHandshake hs;
-  bad.send(hs.start({.host = "h", .target = "/echo", .origin = "https://evil.example"}));
+  bad.send(upgrade_request({.host = "h", .target = "/echo", .origin = "https://evil.example"}));
   const std::string r = bad.read_http_response();
   EXPECT_EQ(r.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u) << r;
   EXPECT_NE(r.find("Origin not allowed"), std::string::npos);

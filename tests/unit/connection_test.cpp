@@ -493,15 +493,15 @@ TEST_P(ConnectionRules, SendArgumentChecks) {
   Connection c = make();
   EXPECT_EQ(c.ping(Bytes(126, 1)), UsageError::control_payload_too_long);
   EXPECT_EQ(c.pong(Bytes(126, 1)), UsageError::control_payload_too_long);
-  EXPECT_EQ(c.send(Opcode::ping, bytes("x")), std::make_error_code(std::errc::invalid_argument));
+  EXPECT_EQ(c.send(Opcode::ping, bytes("x")), UsageError::invalid_opcode);
+  EXPECT_EQ(c.send(Opcode::ping, bytes("x")), Condition::invalid_argument);
   EXPECT_EQ(c.close(static_cast<CloseCode>(1004)), UsageError::invalid_close_code);
   EXPECT_EQ(c.close(static_cast<CloseCode>(999)), UsageError::invalid_close_code);
   EXPECT_EQ(c.close(CloseCode::abnormal), UsageError::invalid_close_code);
   EXPECT_EQ(c.close(CloseCode::normal, std::string(124, 'r')),
             UsageError::control_payload_too_long);
-  EXPECT_EQ(c.close(CloseCode::normal, "\xFF"), std::make_error_code(std::errc::invalid_argument));
-  EXPECT_EQ(c.close(CloseCode::no_status, "reason without code"),
-            std::make_error_code(std::errc::invalid_argument));
+  EXPECT_EQ(c.close(CloseCode::normal, "\xFF"), UsageError::invalid_close_reason);
+  EXPECT_EQ(c.close(CloseCode::no_status, "reason without code"), UsageError::invalid_close_code);
   EXPECT_TRUE(c.output().empty());
   EXPECT_FALSE(c.close(CloseCode::normal, std::string(123, 'r')));
 }

@@ -2,7 +2,7 @@
 // the size limit on inflation.
 #include "test_frames.hpp"
 
-#include <duplex/protocol/deflate.hpp>
+#include "protocol/deflate_codec.hpp"
 
 #include <gtest/gtest.h>
 

@@ -16,6 +16,7 @@
 #include <duplex/close_code.hpp>
 #include <duplex/protocol/byte_buffer.hpp>
 #include <duplex/protocol/error.hpp>
+#include <duplex/protocol/extension.hpp>
 #include <duplex/protocol/frame.hpp>
 #include <duplex/protocol/handshake_keys.hpp>
 #include <duplex/protocol/output_queue.hpp>
@@ -31,25 +32,6 @@
 namespace duplex::protocol {
 
 enum class Role : std::uint8_t { server, client };
-
-// A negotiated per-message extension (permessage-deflate is the one Duplex
-// ships). It owns RSV1: a message whose first frame has RSV1 set is decoded
-// through it, and outgoing messages may be encoded through it.
-class MessageTransform {
- public:
-  virtual ~MessageTransform() = default;
-
-  // Decodes the next piece of an encoded message's payload (pieces arrive in
-  // order, `last` on the final one), appending the result to `out`. Must not
-  // let `out` grow past `limit` bytes: return ProtocolError::message_too_big instead.
-  // Return ProtocolError::invalid_compressed_data for input that does not decode.
-  virtual std::error_code decode(std::span<const std::uint8_t> in, bool last, ByteBuffer& out,
-                                 std::size_t limit) = 0;
-
-  // Encodes a whole outgoing message into `out` (cleared by the caller) and
-  // returns true, or returns false to send the message as it is.
-  virtual bool encode(std::span<const std::uint8_t> in, ByteBuffer& out) = 0;
-};
 
 struct ConnectionOptions {
   Role role = Role::server;
@@ -118,8 +100,14 @@ class Connection {
   // fresh mask each.
   std::error_code send_prepared(SharedBytes& frames);
 
-  // Sets the per-message extension once the handshake has agreed on one.
-  void set_transform(MessageTransform* transform) noexcept { transform_ = transform; }
+  // Sets the per-message extension once the handshake has agreed on one;
+  // the connection owns it from then on.
+  void set_transform(std::unique_ptr<MessageTransform> transform) noexcept {
+    owned_transform_ = std::move(transform);
+    transform_ = owned_transform_.get();
+  }
+  // The agreed extension, or null.
+  const MessageTransform* transform() const noexcept { return transform_; }
 
   // ----- output
 
@@ -173,6 +161,7 @@ class Connection {
   std::uint64_t max_frame_;
   std::size_t fragment_size_;
   MessageTransform* transform_;
+  std::unique_ptr<MessageTransform> owned_transform_;
   MaskKeySource* mask_source_;
   Role role_;
   bool auto_pong_;

@@ -62,7 +62,8 @@ enum class HandshakeError {
 enum class UsageError {
   connection_closed = 1,     ///< send after the close handshake began (or the connection ended)
   control_payload_too_long,  ///< ping/pong payload or close reason over 125 bytes
-  invalid_close_code,        ///< a close code that may not be sent
+  invalid_close_code,        ///< a close code that may not be sent (or a reason without a code)
+  invalid_close_reason,      ///< a close reason that is not UTF-8
   message_in_progress,       ///< a new message while a fragmented send is open
   no_message_in_progress,    ///< a continuation without a started message
   invalid_opcode,            ///< not text or binary where a message is expected

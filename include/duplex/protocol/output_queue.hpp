@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace duplex::protocol {
@@ -55,6 +56,9 @@ class OutputQueue {
   // Drops the first `n` pending bytes (those the transport took).
   void consume(std::size_t n) noexcept;
   void clear() noexcept;
+  // Appends every pending byte to `out` and empties the queue: a copy, for
+  // tools, tests and blocking transports that write from one buffer.
+  void drain_to(std::string& out);
   // Asks the CPU to start loading the oldest and newest pending chunks,
   // which gather() will read soon (a hint; no effect on the contents).
   void prefetch() const noexcept {

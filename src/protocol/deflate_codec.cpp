@@ -1,4 +1,5 @@
-#include <duplex/protocol/deflate.hpp>
+#include "deflate_codec.hpp"
+
 #include <duplex/protocol/error.hpp>
 #include <duplex/protocol/http.hpp>
 
@@ -74,8 +75,9 @@ bool parse_params(const Extension& e, ParsedParams& p, std::string& why) {
 
 }  // namespace
 
-std::optional<DeflateParams> negotiate_deflate(const std::vector<Extension>& offers,
-                                               const DeflateOptions& ours, std::string& response) {
+std::optional<DeflateParams> negotiate_deflate(std::span<const Extension> offers,
+                                               const DeflateOptions& ours, std::string& response,
+                                               Extension* response_extension) {
   for (const Extension& offer : offers) {
     if (!iequals(offer.name, deflate_extension_name)) continue;
     ParsedParams p;
@@ -122,6 +124,7 @@ std::optional<DeflateParams> negotiate_deflate(const std::vector<Extension>& off
       answer.params.push_back({"client_no_context_takeover", {}});
 
     response = format_extension(answer);
+    if (response_extension) *response_extension = std::move(answer);
     return agreed;
   }
   return std::nullopt;

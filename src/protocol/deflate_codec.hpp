@@ -5,6 +5,7 @@
 #include <duplex/protocol/connection.hpp>
 #include <duplex/protocol/deflate_options.hpp>
 #include <duplex/protocol/extensions.hpp>
+#include <duplex/protocol/permessage_deflate.hpp>
 
 #include <memory>
 #include <optional>
@@ -15,8 +16,6 @@
 struct z_stream_s;
 
 namespace duplex::protocol {
-
-inline constexpr std::string_view deflate_extension_name = "permessage-deflate";
 
 // What both ends agreed to.
 struct DeflateParams {
@@ -29,8 +28,9 @@ struct DeflateParams {
 // Server: the first offer among `offers` that is valid and that we can honour
 // (an offer asking our compressor for a 256-byte window cannot be: zlib has
 // none), with the Sec-WebSocket-Extensions response value to send.
-std::optional<DeflateParams> negotiate_deflate(const std::vector<Extension>& offers,
-                                               const DeflateOptions& ours, std::string& response);
+std::optional<DeflateParams> negotiate_deflate(std::span<const Extension> offers,
+                                               const DeflateOptions& ours, std::string& response,
+                                               Extension* response_extension = nullptr);
 
 // Client: the offers for our options, in order of preference: what the
 // options ask for, then (unless it would be the same) one that leaves the
@@ -58,10 +58,15 @@ class DeflateCodec final : public MessageTransform {
                          std::size_t limit) override;
   bool encode(std::span<const std::uint8_t> in, ByteBuffer& out) override;
 
-  // Whether one compressed copy of a message suits every connection with
-  // these parameters (our compressor keeps no context), and its window.
-  bool shareable_output() const noexcept { return !compress_takeover_; }
-  int output_window_bits() const noexcept { return compress_bits_; }
+  // One compressed copy of a message suits every connection whose
+  // compressor keeps no context and has the same window: the key is the
+  // window (9..15) less 8.
+  int shared_encoding_key() const noexcept override {
+    return compress_takeover_ ? -1 : compress_bits_ - 8;
+  }
+  bool encode_shared(std::span<const std::uint8_t> in, ByteBuffer& out) const override {
+    return compress_once(in, compress_bits_, options_, out);
+  }
 
   // Compresses a whole message with a fresh context: what shareable output
   // means. False when the message is under the threshold.
