@@ -54,22 +54,12 @@ void send_error(WebSocket& ws, std::string_view why) {
 
 }  // namespace
 
-// Per connection, in WebSocket::user_data(): the rooms it is in, as whom.
-struct ChatService::Member {
-  std::vector<std::pair<std::string, std::string>> rooms;  // room, nickname
-  const std::string* nick_in(const std::string& room) const {
-    for (const auto& [r, n] : rooms) {
-      if (r == room) return &n;
-    }
-    return nullptr;
-  }
-};
-
-WebSocketRoute ChatService::route() {
+Handlers<ChatMember> ChatService::route() {
   return {
-      .on_open = [this](WebSocket& ws) { on_open(ws); },
-      .on_message = [this](WebSocket& ws, Message m) { on_message(ws, m); },
-      .on_close = [this](WebSocket& ws, CloseCode, std::string_view) { on_close(ws); },
+      .on_open = [this](WebSocket& ws, ChatMember&) { on_open(ws); },
+      .on_message = [this](WebSocket& ws, ChatMember& me, Message m) { on_message(ws, me, m); },
+      .on_close = [this](WebSocket& ws, ChatMember& me, CloseCode,
+                         std::string_view) { on_close(ws, me); },
   };
 }
 
@@ -88,27 +78,25 @@ std::string ChatService::rooms_json() {
 }
 
 void ChatService::on_open(WebSocket& ws) {
-  ws.user_data() = std::make_shared<Member>();
   ws.send_text(R"({"type":"welcome","rooms":)" + rooms_json() + '}');
 }
 
-void ChatService::on_message(WebSocket& ws, Message m) {
-  auto me = std::any_cast<std::shared_ptr<Member>>(ws.user_data());
+void ChatService::on_message(WebSocket& ws, ChatMember& me, Message m) {
   if (m.data.size() > limits_.max_message) return send_error(ws, "message too large");
   const auto doc = parse_json(m.data);
   if (!doc) return send_error(ws, "not JSON");
   if (!doc->is_object()) return send_error(ws, "not a JSON object");
   const std::string* type = doc->string_member("type");
   if (!type) return send_error(ws, "unknown type");
-  if (*type == "join") return join(ws, *me, doc->string_member("room"), doc->string_member("nick"));
-  if (*type == "leave") return leave(ws, *me, doc->string_member("room"));
-  if (*type == "say") return say(ws, *me, doc->string_member("room"), doc->string_member("text"));
+  if (*type == "join") return join(ws, me, doc->string_member("room"), doc->string_member("nick"));
+  if (*type == "leave") return leave(ws, me, doc->string_member("room"));
+  if (*type == "say") return say(ws, me, doc->string_member("room"), doc->string_member("text"));
   if (*type == "rooms")
     return (void)ws.send_text(R"({"type":"rooms","rooms":)" + rooms_json() + '}');
   send_error(ws, "unknown type");
 }
 
-void ChatService::join(WebSocket& ws, Member& me, const std::string* room,
+void ChatService::join(WebSocket& ws, ChatMember& me, const std::string* room,
                        const std::string* nick) {
   if (!room) return send_error(ws, "missing room");
   if (!valid_room_name(*room, limits_.max_room_name)) return send_error(ws, "bad room name");
@@ -175,7 +163,7 @@ std::size_t ChatService::remove_member(WebSocket& ws, const std::string& room,
   return count;
 }
 
-void ChatService::leave(WebSocket& ws, Member& me, const std::string* room) {
+void ChatService::leave(WebSocket& ws, ChatMember& me, const std::string* room) {
   if (!room) return send_error(ws, "missing room");
   for (auto it = me.rooms.begin(); it != me.rooms.end(); ++it) {
     if (it->first != *room) continue;
@@ -190,7 +178,8 @@ void ChatService::leave(WebSocket& ws, Member& me, const std::string* room) {
   send_error(ws, "not in that room");
 }
 
-void ChatService::say(WebSocket& ws, Member& me, const std::string* room, const std::string* text) {
+void ChatService::say(WebSocket& ws, const ChatMember& me, const std::string* room,
+                      const std::string* text) {
   if (!room) return send_error(ws, "missing room");
   const std::string* nick = me.nick_in(*room);
   if (!nick) return send_error(ws, "not in that room");
@@ -206,11 +195,9 @@ void ChatService::say(WebSocket& ws, Member& me, const std::string* room, const 
   ws.publish(topic_of(*room), out, Opcode::text, true);  // the sender sees it too
 }
 
-void ChatService::on_close(WebSocket& ws) {
-  auto* me = std::any_cast<std::shared_ptr<Member>>(&ws.user_data());
-  if (!me || !*me) return;
-  for (const auto& [room, nick] : (*me)->rooms) remove_member(ws, room, nick);
-  (*me)->rooms.clear();
+void ChatService::on_close(WebSocket& ws, ChatMember& me) {
+  for (const auto& [room, nick] : me.rooms) remove_member(ws, room, nick);
+  me.rooms.clear();
 }
 
 }  // namespace duplex::demo

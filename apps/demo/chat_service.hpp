@@ -11,6 +11,8 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace duplex::demo {
 
@@ -22,22 +24,33 @@ struct ChatLimits {
   std::size_t max_message = 4096;  // bytes of one WebSocket message
 };
 
+// Each connection's own state (the route's per-connection data): the rooms
+// it is in, as whom.
+struct ChatMember {
+  std::vector<std::pair<std::string, std::string>> rooms;  // room, nickname
+  const std::string* nick_in(const std::string& room) const {
+    for (const auto& [r, n] : rooms) {
+      if (r == room) return &n;
+    }
+    return nullptr;
+  }
+};
+
 class ChatService {
  public:
   explicit ChatService(ChatLimits limits = {}) : limits_(limits) {}
-  WebSocketRoute route();
+  Handlers<ChatMember> route();
 
   // The rooms and their member counts, as the JSON array of the protocol.
   std::string rooms_json();
 
  private:
-  struct Member;
   void on_open(WebSocket& ws);
-  void on_message(WebSocket& ws, Message m);
-  void on_close(WebSocket& ws);
-  void join(WebSocket& ws, Member& me, const std::string* room, const std::string* nick);
-  void leave(WebSocket& ws, Member& me, const std::string* room);
-  void say(WebSocket& ws, Member& me, const std::string* room, const std::string* text);
+  void on_message(WebSocket& ws, ChatMember& me, Message m);
+  void on_close(WebSocket& ws, ChatMember& me);
+  void join(WebSocket& ws, ChatMember& me, const std::string* room, const std::string* nick);
+  void leave(WebSocket& ws, ChatMember& me, const std::string* room);
+  void say(WebSocket& ws, const ChatMember& me, const std::string* room, const std::string* text);
   // Removes `nick` from `room`, tells the others; returns the new count.
   std::size_t remove_member(WebSocket& ws, const std::string& room, const std::string& nick);
 

@@ -5,7 +5,7 @@
 namespace duplex::demo {
 
 void add_demo_routes(Server& server, ChatService& chat, TickerService& ticker, bool embedded_page) {
-  server.websocket("/chat", chat.route());
+  server.websocket<ChatMember>("/chat", chat.route());
   server.websocket("/ticker", ticker.route());
   server.websocket("/echo",
                    {.on_message = [](WebSocket& ws, Message m) { ws.send(m.data, m.opcode); }});

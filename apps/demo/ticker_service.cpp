@@ -8,7 +8,7 @@
 
 namespace duplex::demo {
 
-WebSocketRoute TickerService::route() {
+Handlers<> TickerService::route() {
   return {.on_open = [](WebSocket& ws) { ws.subscribe("ticker"); }};
 }
 

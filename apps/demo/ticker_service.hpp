@@ -18,7 +18,7 @@ class TickerService {
       : server_(server), interval_(interval) {}
   ~TickerService() { stop(); }
 
-  WebSocketRoute route();
+  Handlers<> route();
   void start();
   void stop();
 

@@ -71,11 +71,10 @@ int run_echo_bench(const BenchArgs& a) {
   options.insecure_skip_verify = a.insecure;
   options.deflate = a.deflate;
   for (unsigned i = 0; i < a.connections; ++i) {
-    ClientHandlers h{
+    Handlers<> h{
         .on_open =
             [state, i](WebSocket& ws) {
               state->sockets.push_back(&ws);
-              ws.user_data() = i;
               ++state->opened;
               for (unsigned k = 0; k < state->in_flight; ++k) {
                 state->sent[i].push_back(Clock::now());
@@ -83,9 +82,8 @@ int run_echo_bench(const BenchArgs& a) {
               }
             },
         .on_message =
-            [state](WebSocket& ws, Message m) {
-              const unsigned index = std::any_cast<unsigned>(ws.user_data());
-              auto& queue = state->sent[index];
+            [state, i](WebSocket& ws, Message m) {
+              auto& queue = state->sent[i];
 
               const auto now = Clock::now();
               if (!queue.empty()) {

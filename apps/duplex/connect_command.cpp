@@ -150,7 +150,7 @@ int run_connect(const ConnectArgs& a) {
   Client client;
   const bool echo = a.echo;
   const bool verbose = a.verbose;
-  ClientHandlers handlers{
+  Handlers<> handlers{
       .on_open =
           [session, verbose, url_text = a.url](WebSocket& ws) {
             session->ws = &ws;

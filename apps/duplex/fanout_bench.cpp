@@ -86,7 +86,7 @@ int run_fanout_bench(const BenchArgs& a) {
   options.connect_timeout = std::chrono::seconds(30);
   options.handshake_timeout = std::chrono::seconds(30);
   for (unsigned i = 0; i < a.connections; ++i) {
-    ClientHandlers h{
+    Handlers<> h{
         .on_open =
             [state](WebSocket& ws) {
               state->sockets.push_back(&ws);

@@ -8,6 +8,7 @@
 #include "ticker_service.hpp"
 
 #include <duplex/server.hpp>
+#include <duplex/transport_error.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -42,9 +43,11 @@ std::chrono::milliseconds seconds(double s) {
 }
 
 void log_close(WebSocket& ws, CloseCode code, std::string_view reason) {
-  std::fprintf(stderr, "duplex: WebSocket closed: %s %s %u %.*s\n", ws.remote_address().c_str(),
-               std::string(ws.path()).c_str(), static_cast<unsigned>(code),
-               static_cast<int>(reason.size()), reason.data());
+  // The path and the reason come from the peer: escaped, so that they
+  // cannot forge log lines or drive the terminal.
+  std::fprintf(stderr, "duplex: WebSocket closed: %s %s %u %s\n", ws.remote_address().c_str(),
+               escape_for_log(ws.path()).c_str(), static_cast<unsigned>(code),
+               escape_for_log(reason).c_str());
 }
 
 int run_serve(const ServeArgs& a) {
@@ -73,7 +76,7 @@ int run_serve(const ServeArgs& a) {
   if (a.echo || a.broadcast) {
     // Tools and benchmarks: every path echoes, or every message goes to
     // everyone (framed once for all of them, the sender included).
-    WebSocketRoute route;
+    Handlers<> route;
     if (a.broadcast) {
       route.on_open = [](WebSocket& ws) { ws.subscribe("broadcast"); };
       route.on_message = [](WebSocket& ws, Message m) {
@@ -88,13 +91,12 @@ int run_serve(const ServeArgs& a) {
     // The demo: the page, /chat, /ticker, /echo.
     demo::add_demo_routes(server, chat, ticker, a.static_dir.empty());
   }
-  std::string detail;
-  if (const auto ec = server.listen(&detail)) {
-    if (!detail.empty()) {
-      std::fprintf(stderr, "duplex: %s\n", detail.c_str());
+  if (const Status listening = server.listen(); !listening) {
+    if (listening.error == TransportError::tls_configuration) {
+      std::fprintf(stderr, "duplex: %s\n", listening.detail.c_str());
     } else {
       std::fprintf(stderr, "duplex: cannot listen on %s:%d: %s\n", a.host.c_str(), a.port,
-                   ec.message().c_str());
+                   listening.error.message().c_str());
     }
     return 1;
   }
@@ -108,10 +110,10 @@ int run_serve(const ServeArgs& a) {
   std::fflush(stdout);
   const bool demo_mode = !a.echo && !a.broadcast;
   if (demo_mode) ticker.start();
-  const auto ran = server.run();
+  const Status ran = server.run();
   ticker.stop();
-  if (const auto ec = ran) {
-    std::fprintf(stderr, "duplex: %s\n", ec.message().c_str());
+  if (!ran) {
+    std::fprintf(stderr, "duplex: %s\n", ran.message().c_str());
     return 1;
   }
   return 0;

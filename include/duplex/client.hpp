@@ -1,15 +1,27 @@
-// The Duplex client: connects to ws:// URLs on its own event loop.
-//
-//   duplex::Client client;
-//   client.connect("ws://127.0.0.1:9002/echo", {}, {
-//       .on_open = [](duplex::WebSocket& ws) { ws.send("hello"); },
-//       .on_message = [](duplex::WebSocket& ws, duplex::Message m) { ws.close(); },
-//   });
-//   client.run();   // until every connection has ended
+/// @file
+/// The Duplex client: connects to ws:// and wss:// URLs on its own event
+/// loop, one loop for all its connections.
+///
+///     duplex::Client client;
+///     client.connect("ws://127.0.0.1:9002/echo", {}, {
+///         .on_open = [](duplex::WebSocket& ws) { ws.send("hello"); },
+///         .on_message = [](duplex::WebSocket& ws, duplex::Message m) { ws.close(); },
+///         .on_error = [](const duplex::ConnectError& e) { std::puts(e.message().c_str()); },
+///     });
+///     client.run();   // until every connection has ended
+///
+/// Threading: `run()` runs the loop on the calling thread, where every
+/// handler runs. `connect()` may be called before `run()`, from handlers, or
+/// from work posted to the loop; `stop()`, `post()` and the `Loop` members
+/// are thread-safe. Reconnecting is `connect()` again from `on_error` or
+/// `on_close`, at once or from a timer (`loop().after(...)`): both keep
+/// `run()` going.
 #pragma once
 
 #include <duplex/client_error.hpp>
+#include <duplex/handlers.hpp>
 #include <duplex/log.hpp>
+#include <duplex/loop.hpp>
 #include <duplex/protocol/deflate_options.hpp>
 #include <duplex/websocket.hpp>
 
@@ -28,71 +40,77 @@ namespace duplex {
 /// permessage-deflate settings (RFC 7692).
 using DeflateOptions = protocol::DeflateOptions;
 
+/// One connection's settings.
 struct ClientOptions {
-  std::vector<std::string> subprotocols;                     // offered, in order of preference
-  std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
-  std::string origin;                                        // Origin header, if any
-  std::uint64_t max_message_size = 16 * 1024 * 1024;
-  std::size_t fragment_size =
-      0;  // send messages longer than this in frames of this size (0: never)
+  std::vector<std::string> subprotocols;                     ///< offered, in order of preference
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers
+  std::string origin;                                        ///< Origin header, if any
+  std::uint64_t max_message_size = 16 * 1024 * 1024;         ///< larger: close 1009
+  /// Send messages longer than this in frames of this size (0: never).
+  std::size_t fragment_size = 0;
 
-  std::size_t max_backpressure = 1024 * 1024;
-  std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds handshake_timeout{10'000};
-  std::chrono::milliseconds ping_interval{0};  // 0: no pings of our own
+  std::size_t max_backpressure = 1024 * 1024;           ///< queued bytes before reading stops
+  std::chrono::milliseconds connect_timeout{10'000};    ///< DNS and TCP
+  std::chrono::milliseconds handshake_timeout{10'000};  ///< TLS and the HTTP upgrade
+  std::chrono::milliseconds ping_interval{0};           ///< 0: no pings of our own
   std::chrono::milliseconds close_timeout{5'000};
 
-  // wss:// certificate checks: against the system's CA store by default, or
-  // against the CAs in ca_file; the host name of the URL must match.
+  /// wss:// certificate checks: against the system's CA store by default,
+  /// or against the CAs in `ca_file`; the host name of the URL must match.
   std::string ca_file;
-  // Turns every certificate check off. For tests against self-signed servers
-  // only: anyone on the path can read and change the traffic.
+  /// Turns every certificate check off. For tests against self-signed
+  /// servers only: anyone on the path can read and change the traffic.
   bool insecure_skip_verify = false;
 
-  DeflateOptions deflate;  // offer permessage-deflate when enabled
+  DeflateOptions deflate;  ///< offer permessage-deflate when enabled
 };
 
-// Why a connection never opened.
-struct ConnectError {
-  std::error_code error;  // refused, DNS failure, timeout, rejected handshake, ...
-  int http_status = 0;    // the server's status when it rejected the upgrade
-  std::string http_body;  // and the body it sent with it
-  std::string detail;     // more about the failure (OpenSSL's reason for a TLS failure)
-
-  std::string message() const;
-};
-
-struct ClientHandlers {
-  std::function<void(WebSocket&)> on_open;
-  std::function<void(WebSocket&, Message)> on_message;
-  std::function<void(WebSocket&, std::string_view payload)> on_ping;
-  std::function<void(WebSocket&, std::string_view payload)> on_pong;
-  std::function<void(WebSocket&)> on_drain;
-  std::function<void(WebSocket&, CloseCode, std::string_view reason)> on_close;
-  std::function<void(const ConnectError&)> on_error;  // the connection never opened
-};
+namespace detail {
+struct ClientState;  // the client's internals
+}
 
 class Client {
  public:
   Client();
+  /// Connections still open are dropped: each gets `on_close` (1006) and
+  /// each still connecting `on_error` (`ClientError::cancelled`), on the
+  /// destroying thread. Keep what the handlers use alive longer than the
+  /// client.
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Starts connecting. URL errors are returned at once; everything later
-  // (DNS, refused, timeout, rejected handshake) reaches handlers.on_error.
-  std::error_code connect(std::string_view url, ClientOptions options, ClientHandlers handlers);
-  // Runs the loop until every connection has ended, or stop().
+  /// Starts connecting. URL errors are returned at once; everything later
+  /// (DNS, refused, timeout, rejected handshake) reaches `on_error`. From
+  /// the loop's thread, or any thread while `run()` is not running.
+  std::error_code connect(std::string_view url, ClientOptions options, Handlers<> handlers);
+  /// A connection that carries a `Data` (see handlers.hpp), made when it
+  /// starts and kept until it ends.
+  template <typename Data>
+  std::error_code connect(std::string_view url, ClientOptions options, Handlers<Data> handlers) {
+    return start(url, std::move(options), detail::make_callbacks(std::move(handlers)));
+  }
+
+  /// Runs the loop on this thread until no connection is left and no timer
+  /// of the loop is pending, or until `stop()` has closed everything.
   void run();
-  // Thread-safe.
+  /// Thread-safe: closes every open connection (1001, waiting up to its
+  /// close timeout), cancels those still connecting (`on_error` with
+  /// `ClientError::cancelled`), drops pending timers, and makes `run()`
+  /// return once all have ended.
   void stop();
-  // Thread-safe: runs `fn` on the client's loop thread.
+
+  /// The client's loop, for timers and posted work. Valid for the client's
+  /// life; its thread is whichever runs `run()`.
+  Loop& loop() noexcept;
+  /// Thread-safe: runs `fn` on the client's loop.
   void post(std::function<void()> fn);
 
-  struct Impl;
-
  private:
-  std::unique_ptr<Impl> impl_;
+  std::error_code start(std::string_view url, ClientOptions options,
+                        std::shared_ptr<const detail::Callbacks> callbacks);
+
+  std::unique_ptr<detail::ClientState> state_;
 };
 
 }  // namespace duplex

@@ -1,25 +1,33 @@
-// The Duplex server: WebSocket routes and plain HTTP on one port, served by
-// one epoll event loop per thread sharing the port through SO_REUSEPORT.
-//
-//   duplex::Server server({.port = 9002});
-//   server.websocket("/echo", {
-//       .on_message = [](duplex::WebSocket& ws, duplex::Message m) { ws.send(m.data, m.opcode); },
-//   });
-//   server.run();   // SIGINT/SIGTERM: every connection gets 1001, then run() returns
+/// @file
+/// The Duplex server: WebSocket routes and plain HTTP on one port, served by
+/// one event loop per thread sharing the port (SO_REUSEPORT).
+///
+///     duplex::Server server({.port = 9002});
+///     server.websocket("/echo", {
+///         .on_message = [](duplex::WebSocket& ws, duplex::Message m) { ws.send(m.data, m.opcode);
+///         },
+///     });
+///     server.run();   // SIGINT/SIGTERM: every connection gets 1001, then run() returns
+///
+/// Threading: configure (routes, handlers) before `listen()`/`run()`;
+/// `run()` serves on the calling thread and the loops' own threads, where
+/// every handler runs. `stop()`, `publish()`, `post()`, the `Loop` members,
+/// `subscriber_count()` and `stats()` are thread-safe.
 #pragma once
 
+#include <duplex/handlers.hpp>
 #include <duplex/log.hpp>
+#include <duplex/loop.hpp>
 #include <duplex/protocol/deflate_options.hpp>
-#include <duplex/protocol/extensions.hpp>
 #include <duplex/protocol/http.hpp>
+#include <duplex/status.hpp>
 #include <duplex/websocket.hpp>
 
-#include <any>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <span>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -31,45 +39,8 @@ namespace duplex {
 /// permessage-deflate settings (RFC 7692).
 using DeflateOptions = protocol::DeflateOptions;
 
-// The upgrade request as the on_upgrade hook sees it, and the hook's decision.
-// Not calling reject() accepts (without a subprotocol unless accept() names one).
-class Upgrade {
- public:
-  virtual std::string_view method() const noexcept = 0;
-  virtual std::string_view path() const noexcept = 0;
-  virtual std::string_view query() const noexcept = 0;
-  virtual std::string_view header(std::string_view name) const noexcept = 0;
-  virtual const std::vector<protocol::HttpHeader>& headers() const noexcept = 0;
-  virtual std::string_view origin() const noexcept = 0;
-  virtual std::string remote_address() const = 0;
-  virtual std::span<const std::string_view> subprotocols() const noexcept = 0;      // offered
-  virtual const std::vector<protocol::Extension>& extensions() const noexcept = 0;  // offered
-  // The host name the client asked for in TLS (SNI), or empty.
-  virtual std::string_view server_name() const noexcept = 0;
-
-  // Accept, selecting one of the offered subprotocols (or none).
-  virtual void accept(std::string_view subprotocol = {}) = 0;
-  // Refuse with an HTTP status (4xx/5xx) and a plain-text body.
-  virtual void reject(int status, std::string_view body = {}) = 0;
-  // Extra header on the 101 response (or on the rejection).
-  virtual void add_header(std::string name, std::string value) = 0;
-  // Attached to the WebSocket: WebSocket::user_data().
-  virtual void set_user_data(std::any data) = 0;
-
- protected:
-  ~Upgrade() = default;
-};
-
-struct WebSocketRoute {
-  std::function<void(Upgrade&)> on_upgrade;  // optional: inspect, accept or reject
-  std::function<void(WebSocket&)> on_open;
-  std::function<void(WebSocket&, Message)> on_message;
-  std::function<void(WebSocket&, std::string_view payload)> on_ping;
-  std::function<void(WebSocket&, std::string_view payload)> on_pong;
-  std::function<void(WebSocket&)> on_drain;
-  std::function<void(WebSocket&, CloseCode, std::string_view reason)> on_close;
-};
-
+/// A plain HTTP request (GET or HEAD) to a path with an `http()` handler.
+/// The views, and `headers`, are valid during the handler call only.
 struct HttpRequest {
   std::string_view method;
   std::string_view path;
@@ -78,6 +49,7 @@ struct HttpRequest {
   std::string remote_address;
 };
 
+/// The handler's answer. The connection closes after it (`Connection: close`).
 struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
@@ -85,71 +57,100 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+/// Answers a plain HTTP request, on the loop thread that read it.
 using HttpHandler = std::function<void(const HttpRequest&, HttpResponse&)>;
 
-// The Content-Type for a file name, by its extension ("text/html;
-// charset=utf-8", "text/javascript; charset=utf-8", ...), as the static-file
-// server uses it.
+/// The Content-Type for a file name, by its extension ("text/html;
+/// charset=utf-8", "text/javascript; charset=utf-8", ...), as the
+/// static-file server uses it.
 std::string_view content_type_for(std::string_view file_name) noexcept;
 
-// What happens to a published message for a subscriber whose outgoing
-// buffer is already over max_backpressure (a reader that cannot keep up).
+/// What happens to a published message for a subscriber whose outgoing
+/// buffer is already over `max_backpressure` (a reader that cannot keep up).
 enum class SlowConsumerPolicy {
-  drop_message,      // that subscriber misses the message (counted in stats)
-  close_connection,  // that subscriber is closed with slow_consumer_close_code
+  drop_message,      ///< that subscriber misses the message (counted in stats)
+  close_connection,  ///< that subscriber is closed with `slow_consumer_close_code`
 };
 
+/// Counts for monitoring, from any thread.
 struct ServerStats {
-  std::size_t connections = 0;         // open sockets, WebSocket or not
-  std::size_t topics = 0;              // topics with at least one subscriber
-  std::uint64_t messages_dropped = 0;  // published messages dropped for slow consumers
+  std::size_t connections = 0;         ///< open sockets, WebSocket or not
+  std::size_t topics = 0;              ///< topics with at least one subscriber
+  std::uint64_t messages_dropped = 0;  ///< published messages dropped for slow consumers
   std::uint64_t slow_consumers_closed = 0;
 };
 
+/// wss:// settings.
 struct TlsServerOptions {
-  std::string cert_file;  // PEM certificate chain (leaf first); empty: no TLS
-  std::string key_file;   // PEM private key
-  // TLS 1.3 session tickets let returning clients skip the full handshake,
-  // but issuing them leaves each connection ~8 KiB heavier (OpenSSL 3):
-  // turn them off for servers that hold very many idle connections.
+  std::string cert_file;  ///< PEM certificate chain (leaf first); empty: no TLS
+  std::string key_file;   ///< PEM private key
+  /// TLS 1.3 session tickets let returning clients skip the full handshake,
+  /// but issuing them leaves each connection ~8 KiB heavier (OpenSSL 3):
+  /// turn them off for servers that hold very many idle connections.
   bool session_tickets = true;
 };
 
+/// The server's settings. Those a route can change (`RouteOptions`) are
+/// the defaults for every route.
 struct ServerOptions {
-  std::string host = "127.0.0.1";  // "0.0.0.0" or "::" to listen on every interface
-  std::uint16_t port = 9002;       // 0: any free port (see Server::port())
-  unsigned threads = 0;            // event loops; 0: one per CPU core
+  std::string host = "127.0.0.1";  ///< "0.0.0.0" or "::" to listen on every interface
+  std::uint16_t port = 9002;       ///< 0: any free port (see `Server::port()`)
+  unsigned threads = 0;            ///< event loops; 0: one per CPU core
 
-  std::uint64_t max_message_size = 16 * 1024 * 1024;  // larger messages: close 1009
-  std::size_t fragment_size =
-      0;  // send messages longer than this in frames of this size (0: never)
+  std::uint64_t max_message_size = 16 * 1024 * 1024;  ///< larger messages: close 1009
+  /// Send messages longer than this in frames of this size (0: never).
+  std::size_t fragment_size = 0;
 
-  // Outgoing bytes a connection may have queued before the server stops
-  // reading from it (so a peer that does not read cannot grow our memory).
+  /// Outgoing bytes a connection may have queued before the server stops
+  /// reading from it (so a peer that does not read cannot grow our memory).
   std::size_t max_backpressure = 1024 * 1024;
   SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::drop_message;
-  CloseCode slow_consumer_close_code = CloseCode::try_again_later;  // 1013 (or 1008)
-  std::vector<std::string> allowed_origins;  // empty: any Origin; else others get 403
-  TlsServerOptions tls;                      // wss:// when set (TLS 1.2 and 1.3, ALPN http/1.1)
-  DeflateOptions deflate;                    // permessage-deflate when enabled
+  CloseCode slow_consumer_close_code = CloseCode::try_again_later;  ///< 1013 (or 1008)
+  /// Browser origins allowed to open WebSockets; empty: any. Others get 403.
+  /// Requests without an Origin header (not from a browser) pass unless
+  /// `require_origin`.
+  std::vector<std::string> allowed_origins;
+  bool require_origin = false;
+  TlsServerOptions tls;    ///< wss:// when set (TLS 1.2 and 1.3, ALPN http/1.1)
+  DeflateOptions deflate;  ///< permessage-deflate when enabled (routes may opt out)
 
-  std::string static_dir;  // files for GET/HEAD of other paths
+  std::string static_dir;  ///< files for GET/HEAD of other paths
   protocol::HttpLimits http_limits;
 
-  std::chrono::milliseconds handshake_timeout{10'000};  // request must complete in time
-  std::chrono::milliseconds idle_timeout{120'000};      // nothing received: close (0: off)
-  std::chrono::milliseconds ping_interval{
-      30'000};  // ping when quiet; no pong in time: drop (0: off)
-  std::chrono::milliseconds close_timeout{5'000};     // wait for the peer's close / FIN
-  std::chrono::milliseconds shutdown_timeout{5'000};  // graceful shutdown bound
+  std::chrono::milliseconds handshake_timeout{10'000};  ///< the request must complete in time
+  std::chrono::milliseconds idle_timeout{120'000};      ///< nothing received: close (0: off)
+  /// Ping when quiet this long; no pong in time: drop (0: off).
+  std::chrono::milliseconds ping_interval{30'000};
+  std::chrono::milliseconds close_timeout{5'000};     ///< wait for the peer's close / end
+  std::chrono::milliseconds shutdown_timeout{5'000};  ///< graceful shutdown bound
 
-  // run() stops gracefully on SIGINT and SIGTERM, which it blocks and reads
-  // through a signalfd: threads the application started before run() should
-  // block them too, or one of them may take the signal instead.
+  /// `run()` stops gracefully on SIGINT and SIGTERM, which it blocks and
+  /// reads through a signalfd: threads the application started before
+  /// `run()` should block them too, or one of them may take the signal.
+  /// False leaves signals to the application (call `stop()` yourself).
   bool handle_signals = true;
-  // Connection-level log lines; warnings go to stderr when this is empty.
-  std::function<void(LogLevel, std::string_view)> log;
+  /// Connection-level log lines; warnings go to stderr when this is empty.
+  /// Called on loop threads (see `LogSink`).
+  LogSink log;
 };
+
+/// What a route may set differently from the server's defaults.
+struct RouteOptions {
+  std::optional<std::uint64_t> max_message_size;
+  std::optional<std::size_t> fragment_size;
+  /// permessage-deflate on this route (with `ServerOptions::deflate`'s
+  /// settings, enabled or not there); unset: as the server.
+  std::optional<bool> compression;
+  std::optional<std::chrono::milliseconds> idle_timeout;
+  std::optional<std::chrono::milliseconds> ping_interval;
+  std::optional<std::size_t> max_backpressure;
+  std::optional<SlowConsumerPolicy> slow_consumer;
+  std::optional<CloseCode> slow_consumer_close_code;
+};
+
+namespace detail {
+struct ServerState;  // the server's internals
+}
 
 class Server {
  public:
@@ -158,34 +159,57 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Routes by exact path; "*" catches every path without a route of its own.
-  Server& websocket(std::string path, WebSocketRoute route);
-  // GET/HEAD handler for a path; HEAD gets the same headers without the body.
-  Server& http(std::string path, HttpHandler handler);
+  /// Adds a WebSocket route: an exact path, or "*" for every path without a
+  /// route of its own. `UsageError::server_running` (and nothing added)
+  /// once the server listens: routes are read by every loop thread.
+  std::error_code websocket(std::string path, Handlers<> handlers, RouteOptions options = {});
+  /// A route whose connections each carry a `Data` (see handlers.hpp).
+  template <typename Data>
+  std::error_code websocket(std::string path, Handlers<Data> handlers, RouteOptions options = {}) {
+    return add_route(std::move(path), detail::make_callbacks(std::move(handlers)),
+                     std::move(options));
+  }
+  /// A GET/HEAD handler for a path; HEAD gets the same headers without the
+  /// body. `UsageError::server_running` once the server listens.
+  std::error_code http(std::string path, HttpHandler handler);
 
-  // Binds the listening sockets (and loads the TLS certificate). Called by
-  // run() if not called before. `detail` gets more about a failure (which
-  // file OpenSSL could not use, and why).
-  std::error_code listen(std::string* detail = nullptr);
-  // The bound port (useful with port 0), after listen().
+  /// Binds the listening sockets and loads the TLS certificate; `run()`
+  /// does it if not done before. The status says what failed (which file
+  /// OpenSSL could not use, and why).
+  Status listen();
+  /// The bound port (useful with port 0), after `listen()`.
   std::uint16_t port() const noexcept;
-  // Serves until stop() or a signal; returns after the graceful shutdown.
-  std::error_code run();
-  // Thread-safe: closes every connection with 1001, waits up to
-  // shutdown_timeout, then makes run() return.
+  /// Serves until `stop()` or a signal; returns after the graceful shutdown.
+  Status run();
+  /// Thread-safe: closes every connection with 1001, waits up to
+  /// `shutdown_timeout`, then makes `run()` return.
   void stop();
 
-  // Thread-safe: sends to every subscriber of `topic` (framed once, shared by
-  // all of them). Messages from one thread reach each subscriber in order.
-  void publish(std::string_view topic, std::string_view data, Opcode opcode = Opcode::text);
-  // Thread-safe counts.
+  /// Thread-safe: sends to every subscriber of `topic` (framed once,
+  /// shared by all of them). Messages from one thread reach each subscriber
+  /// in order. `UsageError::invalid_opcode` for anything but text or binary.
+  std::error_code publish(std::string_view topic, std::string_view data,
+                          Opcode opcode = Opcode::text);
+
+  /// The number of event loops, after `listen()` (0 before, and after
+  /// `run()` returned).
+  std::size_t loop_count() const;
+  /// Loop `index` (< `loop_count()`): post work there or set timers. Valid
+  /// from `listen()` until `run()` returns.
+  Loop& loop(std::size_t index = 0);
+  /// Thread-safe: runs `fn` on the first loop. False (and `fn` dropped)
+  /// when the server is not listening.
+  bool post(std::function<void()> fn);
+
+  /// Thread-safe counts.
   std::size_t subscriber_count(std::string_view topic) const;
   ServerStats stats() const;
 
-  struct Impl;
-
  private:
-  std::unique_ptr<Impl> impl_;
+  std::error_code add_route(std::string path, std::shared_ptr<const detail::Callbacks> callbacks,
+                            RouteOptions options);
+
+  std::unique_ptr<detail::ServerState> state_;
 };
 
 }  // namespace duplex

@@ -1,5 +1,6 @@
-// A client-side connection: resolve the host (off the loop), connect, send
-// the upgrade request, check the response, then run the WebSocket.
+// A client-side connection: resolve the host (off the loop), connect, TLS
+// if wss://, the upgrade request and its answer (through the sans-I/O
+// ClientHandshake), then the WebSocket through the session pump.
 #pragma once
 
 #include "../session/session.hpp"
@@ -11,46 +12,53 @@
 
 #include <memory>
 
+namespace duplex::detail {
+struct ClientState;
+}
+
 namespace duplex::client {
 
-// Settings are per connection on the client (each connect has its own
-// options); this base holds them so they exist before the Session base.
-struct OwnSettings {
-  session::SessionSettings own_settings;
+// A client connection's binding is its own (each connect has its own
+// options); this base holds it so it exists before the Session base.
+struct OwnBinding {
+  session::Binding own_binding;
 };
 
-class ClientSession final : private OwnSettings, public session::Session {
+class ClientSession final : private OwnBinding, public session::Session {
  public:
-  ClientSession(Client::Impl& owner, WebSocketUrl url, ClientOptions options,
-                ClientHandlers handlers);
+  ClientSession(detail::ClientState& owner, WebSocketUrl url, ClientOptions options,
+                std::shared_ptr<const detail::Callbacks> callbacks);
 
   void start();
+  // Client::stop(): a close handshake (1001) for an open connection,
+  // on_error (ClientError::cancelled) for one still connecting.
+  void stop_gracefully();
+  // The client is going away: on_close (1006) at once if it opened,
+  // on_error (ClientError::cancelled) if it was still connecting.
+  void drop();
 
  private:
   enum class Step : std::uint8_t { resolving, connecting, awaiting_response };
 
-  void on_handshake_input(std::span<std::uint8_t> bytes) override;
-  void on_handshake_eof() override;
+  void on_handshake_data(std::span<std::uint8_t> bytes) override;
+  void on_handshake_end() override;
+  void on_handshake_error(std::error_code error, std::string_view detail) override;
   void on_handshake_timeout() override;
-  void on_handshake_writable() override;
-  void on_closed() override;
-  void on_tls_ready() override { send_request(); }
-  void on_tls_failed(const transport::TlsStream& tls) override;
+  void on_connected() override;
 
   void resolved(const transport::Address& address, std::error_code ec);
   void send_request();
-  void fail(std::error_code ec, int status = 0, std::string body = {}, std::string detail = {});
   void reject();
+  void fail(std::error_code ec, std::string detail = {});
+  void report(const ConnectError& error);
 
-  Client::Impl& owner_;
+  detail::ClientState& owner_;
   WebSocketUrl url_;
   ClientOptions options_;
-  ClientHandlers handlers_;
-  session::EventHandlers events_;
   std::unique_ptr<protocol::PerMessageDeflate> deflate_;  // offered when enabled
   protocol::ClientHandshake handshake_;
   Step step_ = Step::resolving;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // for the resolver thread
   std::shared_ptr<transport::TlsContext> tls_context_;
 };
 

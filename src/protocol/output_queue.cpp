@@ -14,7 +14,8 @@ namespace duplex::protocol {
 // has one node for them, not one each.
 constexpr std::uint8_t shared_run_max = 3;
 
-struct OutputQueue::Chunk {
+struct detail::OutputChunk {
+  using Chunk = OutputChunk;
   Chunk* next;
   std::size_t begin;  // first unwritten byte (of a shared node: of its segments laid end to end)
   std::size_t end;    // one past the last byte
@@ -33,7 +34,7 @@ struct OutputQueue::Chunk {
 
 namespace {
 
-using Chunk = OutputQueue::Chunk;
+using Chunk = detail::OutputChunk;
 
 // Size classes by total allocation (header included). Small messages start
 // in a small chunk; a queue that keeps growing moves up to larger ones.

@@ -25,15 +25,18 @@ LifecycleEvent ServerProtocol::receive(std::span<std::uint8_t>& input) {
     input = input.subspan(input.size());
     return e;
   }
-  e.handshake = handshake_->receive(input, connection_.output());
-  if (e.handshake == HandshakeEvent::failed || e.handshake == HandshakeEvent::http_request) {
-    answered_ = e.handshake == HandshakeEvent::failed;
-    input = input.subspan(input.size());
-  }
+  // The request's views must outlive the caller's buffer: read it from a
+  // copy of ours (a head in pieces is collected by the handshake itself).
+  input_copy_.clear();
+  input_copy_.append(input);
+  input = input.subspan(input.size());
+  std::span<std::uint8_t> mine = input_copy_.span();
+  e.handshake = handshake_->receive(mine, connection_.output());
+  if (e.handshake == HandshakeEvent::failed) answered_ = true;
   if (e.handshake == HandshakeEvent::upgrade_request) {
+    // What followed the head is the client's first frames, read once accepted.
     awaiting_decision_ = true;
-    early_.append(input);
-    input = input.subspan(input.size());
+    early_.append(mine);
   }
   return e;
 }

@@ -1,13 +1,13 @@
-#include "server_impl.hpp"
 #include "server_loop.hpp"
+#include "server_state.hpp"
 #include "static_files.hpp"
 
 #include <duplex/transport_error.hpp>
 
 #include <pthread.h>
-#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+
 #include <climits>
 #include <csignal>
 #include <cstdio>
@@ -17,26 +17,22 @@
 namespace duplex {
 namespace {
 
-session::EventHandlers handlers_of(const WebSocketRoute& r) {
-  return {r.on_open, r.on_message, r.on_ping, r.on_pong, r.on_drain, r.on_close};
-}
-
 // Turns SIGINT/SIGTERM into a graceful stop, read through a signalfd on the
 // first loop (the signals are blocked in every server thread).
-class SignalWatcher final : public transport::IoHandler {
+class SignalWatcher final : public transport::ReadableHandler {
  public:
   SignalWatcher(transport::EventLoop& loop, Server& server, const sigset_t& set)
       : loop_(loop), server_(server) {
     fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd_ >= 0) loop_.watch(fd_, EPOLLIN, this);
+    if (fd_ >= 0) loop_.watch_readable(fd_, *this);
   }
   ~SignalWatcher() {
     if (fd_ >= 0) {
-      loop_.unwatch(fd_);
+      loop_.unwatch_readable(fd_);
       ::close(fd_);
     }
   }
-  void on_io(std::uint32_t) override {
+  void on_readable() override {
     signalfd_siginfo info;
     while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
     }
@@ -49,35 +45,53 @@ class SignalWatcher final : public transport::IoHandler {
   int fd_ = -1;
 };
 
+std::int64_t ms(std::chrono::milliseconds d) {
+  return d.count();
+}
+
 }  // namespace
 
-Server::Impl::Impl(ServerOptions o) : options(std::move(o)) {
-  settings.protocol.role = protocol::Role::server;
-  settings.protocol.max_message_size = options.max_message_size;
-  settings.protocol.max_frame_size = options.max_message_size;
-  settings.protocol.fragment_size = options.fragment_size;
+namespace detail {
 
-  settings.max_backpressure = options.max_backpressure;
-  settings.handshake_timeout_ms = options.handshake_timeout.count();
-  settings.idle_timeout_ms = options.idle_timeout.count();
-  settings.ping_interval_ms = options.ping_interval.count();
-  settings.close_timeout_ms = options.close_timeout.count();
-  settings.log = [this](LogLevel level, std::string_view text) { log(level, text); };
+ServerState::ServerState(ServerOptions o) : options(std::move(o)) {
+  handshake_binding.settings.handshake_timeout_ms = ms(options.handshake_timeout);
+  handshake_binding.settings.close_timeout_ms = ms(options.close_timeout);
+  handshake_binding.settings.protocol.role = protocol::Role::server;
   policy.limits = options.http_limits;
   policy.allowed_origins = options.allowed_origins;
-  if (options.deflate.enabled) {
-    deflate = std::make_unique<protocol::PerMessageDeflate>(options.deflate);
-    extensions.push_back(deflate.get());
-  }
+  policy.allow_missing_origin = !options.require_origin;
+  deflate = std::make_unique<protocol::PerMessageDeflate>(options.deflate);
   if (!options.static_dir.empty()) {
     char buf[PATH_MAX];
     if (::realpath(options.static_dir.c_str(), buf)) static_root = buf;
   }
 }
 
-Server::Impl::~Impl() = default;
+ServerState::~ServerState() = default;
 
-void Server::Impl::log(LogLevel level, std::string_view text) const {
+server::Route ServerState::make_route(std::string path, std::shared_ptr<const Callbacks> callbacks,
+                                      const RouteOptions& r) const {
+  const ServerOptions& o = options;
+  server::Route route;
+  route.callbacks = std::move(callbacks);
+  route.path = std::move(path);
+  session::Settings& s = route.settings;
+  s.protocol.role = protocol::Role::server;
+  s.protocol.max_message_size = r.max_message_size.value_or(o.max_message_size);
+  s.protocol.max_frame_size = s.protocol.max_message_size;
+  s.protocol.fragment_size = r.fragment_size.value_or(o.fragment_size);
+  s.max_backpressure = r.max_backpressure.value_or(o.max_backpressure);
+  s.handshake_timeout_ms = ms(o.handshake_timeout);
+  s.idle_timeout_ms = ms(r.idle_timeout.value_or(o.idle_timeout));
+  s.ping_interval_ms = ms(r.ping_interval.value_or(o.ping_interval));
+  s.close_timeout_ms = ms(o.close_timeout);
+  if (r.compression.value_or(o.deflate.enabled)) route.extensions.push_back(deflate.get());
+  route.slow_consumer = r.slow_consumer.value_or(o.slow_consumer);
+  route.slow_consumer_close_code = r.slow_consumer_close_code.value_or(o.slow_consumer_close_code);
+  return route;
+}
+
+void ServerState::log(LogLevel level, std::string_view text) const {
   if (options.log) {
     options.log(level, text);
   } else if (level == LogLevel::warning) {
@@ -85,18 +99,18 @@ void Server::Impl::log(LogLevel level, std::string_view text) const {
   }
 }
 
-const server::Route* Server::Impl::find_route(std::string_view path) const {
+const server::Route* ServerState::find_route(std::string_view path) const {
   if (auto it = routes.find(std::string(path)); it != routes.end()) return it->second.get();
   if (auto it = routes.find("*"); it != routes.end()) return it->second.get();
   return nullptr;
 }
 
-const HttpHandler* Server::Impl::find_http(std::string_view path) const {
+const HttpHandler* ServerState::find_http(std::string_view path) const {
   auto it = http_routes.find(std::string(path));
   return it == http_routes.end() ? nullptr : &it->second;
 }
 
-void Server::Impl::count_subscription(std::string_view topic, int delta) {
+void ServerState::count_subscription(std::string_view topic, int delta) {
   std::lock_guard lock(topics_mutex);
   const std::string key(topic);
   std::size_t& n = topic_counts[key];
@@ -104,49 +118,58 @@ void Server::Impl::count_subscription(std::string_view topic, int delta) {
   if (n == 0) topic_counts.erase(key);
 }
 
+}  // namespace detail
+
 std::string_view content_type_for(std::string_view file_name) noexcept {
   return server::content_type_for(file_name);
 }
 
-Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Server::Server(ServerOptions options)
+    : state_(std::make_unique<detail::ServerState>(std::move(options))) {}
 
 Server::~Server() = default;
 
-Server& Server::websocket(std::string path, WebSocketRoute route) {
-  auto entry = std::make_unique<server::Route>();
-  entry->handlers = handlers_of(route);
-  entry->route = std::move(route);
-  impl_->routes[std::move(path)] = std::move(entry);
-  return *this;
+std::error_code Server::websocket(std::string path, Handlers<> handlers, RouteOptions options) {
+  return add_route(std::move(path), detail::make_callbacks(std::move(handlers)), options);
 }
 
-Server& Server::http(std::string path, HttpHandler handler) {
-  impl_->http_routes[std::move(path)] = std::move(handler);
-  return *this;
+std::error_code Server::add_route(std::string path,
+                                  std::shared_ptr<const detail::Callbacks> callbacks,
+                                  RouteOptions options) {
+  if (state_->listening.load()) return UsageError::server_running;
+  auto route =
+      std::make_unique<server::Route>(state_->make_route(path, std::move(callbacks), options));
+  state_->routes[std::move(path)] = std::move(route);
+  return {};
+}
+
+std::error_code Server::http(std::string path, HttpHandler handler) {
+  if (state_->listening.load()) return UsageError::server_running;
+  state_->http_routes[std::move(path)] = std::move(handler);
+  return {};
 }
 
 std::uint16_t Server::port() const noexcept {
-  return impl_->bound_port;
+  return state_->bound_port;
 }
 
-std::error_code Server::listen(std::string* detail) {
-  if (impl_->listening) return {};
-  const ServerOptions& o = impl_->options;
+Status Server::listen() {
+  if (state_->listening.load()) return {};
+  const ServerOptions& o = state_->options;
   if (!o.tls.cert_file.empty() || !o.tls.key_file.empty()) {
     std::string why;
-    impl_->tls =
+    state_->tls =
         transport::TlsContext::server(o.tls.cert_file, o.tls.key_file, o.tls.session_tickets, why);
-    if (!impl_->tls) {
-      if (detail) *detail = why;
-      impl_->log(LogLevel::info, why);
-      return TransportError::tls_configuration;
+    if (!state_->tls) {
+      state_->log(LogLevel::info, why);
+      return {TransportError::tls_configuration, why};
     }
   }
-  if (!o.static_dir.empty() && impl_->static_root.empty()) {
-    return std::make_error_code(std::errc::no_such_file_or_directory);
+  if (!o.static_dir.empty() && state_->static_root.empty()) {
+    return {std::make_error_code(std::errc::no_such_file_or_directory), o.static_dir};
   }
   transport::Address address;
-  if (const auto ec = transport::resolve_blocking(o.host, o.port, address)) return ec;
+  if (const auto ec = transport::resolve_blocking(o.host, o.port, address)) return {ec, o.host};
   unsigned threads = o.threads ? o.threads : std::thread::hardware_concurrency();
   if (threads == 0) threads = 1;
   const transport::ListenOptions listen_options{.reuse_port = threads > 1};
@@ -156,28 +179,28 @@ std::error_code Server::listen(std::string* detail) {
     const int fd = transport::listen_tcp(address, listen_options, ec);
     if (fd < 0) {
       for (int f : fds) ::close(f);
-      return ec;
+      return {ec, address.to_string()};
     }
     if (i == 0) {
       // With port 0 the kernel picks one; the other loops must share it.
       address = transport::local_address(fd);
-      impl_->bound_port = address.port();
+      state_->bound_port = address.port();
     }
     fds.push_back(fd);
   }
-  std::lock_guard lock(impl_->loops_mutex);
+  std::lock_guard lock(state_->loops_mutex);
   for (std::size_t i = 0; i < fds.size(); ++i) {
-    impl_->loops.push_back(std::make_unique<server::ServerLoop>(*impl_, fds[i], i));
+    state_->loops.push_back(std::make_unique<server::ServerLoop>(*state_, fds[i], i));
   }
-  impl_->listening = true;
+  state_->listening.store(true);
   return {};
 }
 
-std::error_code Server::run() {
-  if (const auto ec = listen()) return ec;
+Status Server::run() {
+  if (Status s = listen(); !s) return s;
   sigset_t signals, previous;
   sigemptyset(&signals);
-  if (impl_->options.handle_signals) {
+  if (state_->options.handle_signals) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
   }
@@ -185,58 +208,77 @@ std::error_code Server::run() {
   // signals reach only the signalfd.
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
   std::unique_ptr<SignalWatcher> watcher;
-  if (impl_->options.handle_signals) {
-    watcher = std::make_unique<SignalWatcher>(impl_->loops[0]->loop(), *this, signals);
+  if (state_->options.handle_signals) {
+    watcher = std::make_unique<SignalWatcher>(state_->loops[0]->loop(), *this, signals);
   }
-  if (impl_->stopping.load()) {
-    for (auto& l : impl_->loops) l->request_shutdown();
+  if (state_->stopping.load()) {
+    for (auto& l : state_->loops) l->request_shutdown();
   }
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < impl_->loops.size(); ++i) {
-    threads.emplace_back([loop = impl_->loops[i].get()] { loop->run(); });
+  for (std::size_t i = 1; i < state_->loops.size(); ++i) {
+    threads.emplace_back([loop = state_->loops[i].get()] { loop->run(); });
   }
-  impl_->loops[0]->run();
+  state_->loops[0]->run();
   for (auto& t : threads) t.join();
   watcher.reset();
   {
-    std::lock_guard lock(impl_->loops_mutex);
-    impl_->loops.clear();
-    impl_->listening = false;
+    std::lock_guard lock(state_->loops_mutex);
+    state_->loops.clear();
+    state_->listening.store(false);
+    state_->stopping.store(false);
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return {};
 }
 
-void Server::publish(std::string_view topic, std::string_view data, Opcode opcode) {
-  if (opcode != Opcode::text && opcode != Opcode::binary) return;
+std::error_code Server::publish(std::string_view topic, std::string_view data, Opcode opcode) {
+  if (opcode != Opcode::text && opcode != Opcode::binary) return UsageError::invalid_opcode;
   server::MessageRef frame(
-      server::PublishedMessage::make(data, opcode, impl_->next_publish_sequence()));
-  std::lock_guard lock(impl_->loops_mutex);
-  for (auto& loop : impl_->loops) loop->publish_from_outside(std::string(topic), frame);
+      server::PublishedMessage::make(data, opcode, state_->next_publish_sequence()));
+  std::lock_guard lock(state_->loops_mutex);
+  for (auto& loop : state_->loops) loop->publish_from_outside(std::string(topic), frame);
+  return {};
+}
+
+std::size_t Server::loop_count() const {
+  std::lock_guard lock(state_->loops_mutex);
+  return state_->loops.size();
+}
+
+Loop& Server::loop(std::size_t index) {
+  std::lock_guard lock(state_->loops_mutex);
+  return state_->loops.at(index)->loop();
+}
+
+bool Server::post(std::function<void()> fn) {
+  std::lock_guard lock(state_->loops_mutex);
+  if (state_->loops.empty()) return false;
+  state_->loops.front()->loop().post(std::move(fn));
+  return true;
 }
 
 std::size_t Server::subscriber_count(std::string_view topic) const {
-  std::lock_guard lock(impl_->topics_mutex);
-  auto it = impl_->topic_counts.find(std::string(topic));
-  return it == impl_->topic_counts.end() ? 0 : it->second;
+  std::lock_guard lock(state_->topics_mutex);
+  auto it = state_->topic_counts.find(std::string(topic));
+  return it == state_->topic_counts.end() ? 0 : it->second;
 }
 
 ServerStats Server::stats() const {
   ServerStats s;
   {
-    std::lock_guard lock(impl_->topics_mutex);
-    s.topics = impl_->topic_counts.size();
+    std::lock_guard lock(state_->topics_mutex);
+    s.topics = state_->topic_counts.size();
   }
-  s.connections = impl_->connections.load(std::memory_order_relaxed);
-  s.messages_dropped = impl_->messages_dropped.load(std::memory_order_relaxed);
-  s.slow_consumers_closed = impl_->slow_consumers_closed.load(std::memory_order_relaxed);
+  s.connections = state_->connections.load(std::memory_order_relaxed);
+  s.messages_dropped = state_->messages_dropped.load(std::memory_order_relaxed);
+  s.slow_consumers_closed = state_->slow_consumers_closed.load(std::memory_order_relaxed);
   return s;
 }
 
 void Server::stop() {
-  std::lock_guard lock(impl_->loops_mutex);
-  impl_->stopping.store(true);
-  for (auto& loop : impl_->loops) loop->request_shutdown();
+  std::lock_guard lock(state_->loops_mutex);
+  state_->stopping.store(true);
+  for (auto& loop : state_->loops) loop->request_shutdown();
 }
 
 }  // namespace duplex

@@ -1,49 +1,107 @@
 #include "server_loop.hpp"
 
-#include "server_impl.hpp"
 #include "server_session.hpp"
+#include "server_state.hpp"
 
-#include <sys/epoll.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 
 namespace duplex::server {
 namespace {
 
-// How long accepting pauses when the process runs out of file descriptors:
-// long enough not to spin on a listening socket that stays readable, short
-// enough to pick up again quickly when descriptors free up.
-constexpr std::int64_t accept_pause_ms = 100;
+ServerSession& server_session(session::Session& s) {
+  return static_cast<ServerSession&>(s);
+}
 
 }  // namespace
 
-ServerLoop::ServerLoop(Server::Impl& server, int listen_fd, std::size_t index)
-    : server_(server),
-      index_(index),
-      listen_fd_(listen_fd),
-      resume_accepting_([this] {
-        if (listen_fd_ >= 0 && !shutting_down_) loop_.watch(listen_fd_, EPOLLIN, this);
-      }),
-      shutdown_deadline_([this] { finish_shutdown(); }) {
-  loop_.watch(listen_fd_, EPOLLIN, this);
+ServerLoop::ServerLoop(detail::ServerState& server, int listen_fd, std::size_t index)
+    : server_(server), index_(index), loop_(transport::make_event_loop()) {
+  listener_ = loop_->listen(listen_fd, *this);
 }
 
 ServerLoop::~ServerLoop() {
-  loop_.cancel(resume_accepting_);
-  loop_.cancel(shutdown_deadline_);
-  while (head_) {
-    ServerSession* s = head_;
-    head_ = static_cast<ServerSession*>(s->next);
-    s->~ServerSession();
-    session_memory_.give_back(s);
+  listener_.reset();
+  // Sessions still here never opened (shutdown drops them) or the loop
+  // never ran: nothing to report, only memory to give back.
+  while (session::Session* s = sessions_.front()) {
+    sessions_.remove(*s);
+    auto* session = &server_session(*s);
+    registry_.unsubscribe_all(*session);
+    session->~ServerSession();
+    session_memory_.give_back(session);
   }
-  if (listen_fd_ >= 0) ::close(listen_fd_);
+  // Deferred work (frees of closed sessions) runs now, with the loop.
+  loop_.reset();
 }
 
 void ServerLoop::run() {
-  loop_.run();
+  loop_->run();
+}
+
+void ServerLoop::log(LogLevel level, std::string_view text) {
+  server_.log(level, text);
+}
+
+// ---------------------------------------------------------------- accepting
+
+void ServerLoop::on_accept(int fd, const transport::Address& peer) {
+  auto* session = new (session_memory_.take()) ServerSession(*this, peer);
+  sessions_.push_front(*session);
+  server_.connections.fetch_add(1, std::memory_order_relaxed);
+  session->start(fd);
+}
+
+void ServerLoop::on_accept_paused(int error) {
+  const std::int64_t now = loop_->now();
+  if (now - last_accept_warning_ >= 1000) {
+    last_accept_warning_ = now;
+    server_.log(LogLevel::warning, std::string("accept failed: ") + std::strerror(error) +
+                                       "; pausing new connections for 100 ms");
+  }
+}
+
+void ServerLoop::session_closed(session::Session& s) {
+  ServerSession& session = server_session(s);
+  while (registry_.subscription_count(session) > 0) {
+    const std::string topic = registry_.last_topic(session);
+    unsubscribe(session, topic);
+  }
+  sessions_.remove(session);
+  server_.connections.fetch_sub(1, std::memory_order_relaxed);
+  loop_->defer([this, s = &session] {
+    s->~ServerSession();
+    session_memory_.give_back(s);
+  });
+  if (shutting_down_ && sessions_.empty()) loop_->stop();
+}
+
+// ---------------------------------------------------------------- pub/sub
+
+bool ServerLoop::subscribe(session::Session& session, std::string_view topic) {
+  if (session.phase() == session::Session::Phase::closed) return false;
+  if (!registry_.subscribe(server_session(session), topic, server_.publish_horizon())) {
+    return false;
+  }
+  server_.count_subscription(topic, +1);
+  return true;
+}
+
+bool ServerLoop::unsubscribe(session::Session& session, std::string_view topic) {
+  if (!registry_.unsubscribe(server_session(session), topic)) return false;
+  server_.count_subscription(topic, -1);
+  return true;
+}
+
+bool ServerLoop::is_subscribed(const session::Session& session, std::string_view topic) const {
+  return registry_.is_subscribed(static_cast<const ServerSession&>(session), topic);
+}
+
+std::error_code ServerLoop::publish(session::Session& from, std::string_view topic,
+                                    std::string_view data, Opcode opcode, bool include_self) {
+  if (opcode != Opcode::text && opcode != Opcode::binary) return UsageError::invalid_opcode;
+  publish(topic, MessageRef(PublishedMessage::make(data, opcode, server_.next_publish_sequence())),
+          include_self ? nullptr : &server_session(from));
+  return {};
 }
 
 void ServerLoop::publish(std::string_view topic, MessageRef frame, const ServerSession* skip) {
@@ -54,7 +112,7 @@ void ServerLoop::publish(std::string_view topic, MessageRef frame, const ServerS
   for (std::size_t i = 0; i < loops.size(); ++i) {
     if (i != index_) outbox_[i].push_back({std::string(topic), frame});
   }
-  loop_.mark_dirty(*this);
+  loop_->mark_dirty(*this);
 }
 
 void ServerLoop::flush() {
@@ -62,7 +120,7 @@ void ServerLoop::flush() {
   for (std::size_t i = 0; i < outbox_.size(); ++i) {
     if (outbox_[i].empty()) continue;
     ServerLoop* target = loops[i].get();
-    target->loop_.post([target, batch = std::move(outbox_[i])] {
+    target->loop_->post([target, batch = std::move(outbox_[i])] {
       for (const Outgoing& o : batch) target->registry_.deliver(o.topic, *o.frame, nullptr);
     });
     outbox_[i].clear();
@@ -70,101 +128,34 @@ void ServerLoop::flush() {
 }
 
 void ServerLoop::publish_from_outside(std::string topic, MessageRef frame) {
-  loop_.post([this, topic = std::move(topic), frame = std::move(frame)] {
+  loop_->post([this, topic = std::move(topic), frame = std::move(frame)] {
     registry_.deliver(topic, *frame, nullptr);
   });
 }
 
-void ServerLoop::on_io(std::uint32_t) {
-  accept_pending();
-}
-
-void ServerLoop::accept_pending() {
-  // A bounded batch per wake-up keeps one busy listener from starving the
-  // connections already accepted.
-  for (int i = 0; i < 128 && listen_fd_ >= 0; ++i) {
-    transport::Address peer;
-    std::error_code ec;
-    const int fd = transport::accept_tcp(listen_fd_, peer, ec);
-    if (fd < 0) {
-      const int e = ec.value();
-      if (e == EAGAIN || e == EWOULDBLOCK) return;
-      if (e == EINTR || e == ECONNABORTED || e == EPROTO) continue;
-      pause_accepting(e);
-      return;
-    }
-    auto* session = new (session_memory_.take()) ServerSession(*this, fd, peer);
-    session->next = head_;
-    if (head_) head_->prev = session;
-    head_ = session;
-    ++count_;
-    server_.connections.fetch_add(1, std::memory_order_relaxed);
-    session->start();
-  }
-}
-
-void ServerLoop::pause_accepting(int error) {
-  // EMFILE/ENFILE (and ENOBUFS/ENOMEM): the pending connection stays in the
-  // backlog. A level-triggered listener would report it again at once, so
-  // stop watching it for a moment instead of spinning.
-  const std::int64_t now = loop_.now();
-  if (now - last_accept_warning_ >= 1000) {
-    last_accept_warning_ = now;
-    server_.log(LogLevel::warning, std::string("accept failed: ") + std::strerror(error) +
-                                       "; pausing new connections for 100 ms");
-  }
-  loop_.unwatch(listen_fd_);
-  loop_.schedule(resume_accepting_, now + accept_pause_ms);
-}
-
-void ServerLoop::session_closed(ServerSession& session) {
-  if (session.prev) session.prev->next = session.next;
-  if (session.next) session.next->prev = session.prev;
-  if (head_ == &session) head_ = static_cast<ServerSession*>(session.next);
-  session.prev = session.next = nullptr;
-  --count_;
-  server_.connections.fetch_sub(1, std::memory_order_relaxed);
-  loop_.defer([this, s = &session] {
-    s->~ServerSession();
-    session_memory_.give_back(s);
-  });
-  if (shutting_down_ && count_ == 0) loop_.stop();
-}
+// ---------------------------------------------------------------- shutdown
 
 void ServerLoop::request_shutdown() {
-  loop_.post([this] { begin_shutdown(); });
+  loop_->post([this] { begin_shutdown(); });
 }
 
 void ServerLoop::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
-  loop_.cancel(resume_accepting_);
-  if (listen_fd_ >= 0) {
-    loop_.unwatch(listen_fd_);
-    ::close(listen_fd_);
-    listen_fd_ = -1;
-  }
-  for (ServerSession* s = head_; s;) {
-    auto* next = static_cast<ServerSession*>(s->next);
-    s->shut_down();
-    s = next;
-  }
-  if (count_ == 0) {
-    loop_.stop();
+  if (listener_) listener_->close();
+  sessions_.for_each([](session::Session& s) { server_session(s).shut_down(); });
+  if (sessions_.empty()) {
+    loop_->stop();
     return;
   }
-  loop_.schedule(shutdown_deadline_,
-                 loop_.now() + static_cast<std::int64_t>(server_.options.shutdown_timeout.count()));
+  shutdown_deadline_ =
+      loop_->after(server_.options.shutdown_timeout, [this] { finish_shutdown(); });
 }
 
 void ServerLoop::finish_shutdown() {
   // Whoever did not finish the close handshake in time is dropped.
-  for (ServerSession* s = head_; s;) {
-    auto* next = static_cast<ServerSession*>(s->next);
-    s->do_terminate("server shut down");
-    s = next;
-  }
-  loop_.stop();
+  sessions_.for_each([](session::Session& s) { s.do_terminate("server shut down"); });
+  loop_->stop();
 }
 
 }  // namespace duplex::server

@@ -1,9 +1,12 @@
-// One event loop of the server, with its own listening socket (SO_REUSEPORT)
-// and the sessions it accepted.
+// One event loop of the server, with its own listening socket
+// (SO_REUSEPORT), the sessions it accepted, and its share of pub/sub: the
+// topics its sessions subscribe to, and the hand-over of published messages
+// to the other loops. It is the host of its sessions. Loop thread only, but
+// for request_shutdown() and publish_from_outside().
 #pragma once
 
+#include "../session/session.hpp"
 #include "../transport/event_loop.hpp"
-#include "../transport/socket.hpp"
 #include "published_message.hpp"
 #include "server_session.hpp"
 #include "session_pool.hpp"
@@ -12,39 +15,52 @@
 #include <duplex/server.hpp>
 
 #include <cstddef>
+#include <memory>
+
+namespace duplex::detail {
+struct ServerState;
+}
 
 namespace duplex::server {
 
 class ServerSession;
 
-class ServerLoop final : public transport::IoHandler, public transport::Flushable {
+class ServerLoop final : public session::Host,
+                         private transport::AcceptHandler,
+                         private transport::Flushable {
  public:
-  ServerLoop(Server::Impl& server, int listen_fd, std::size_t index);
+  ServerLoop(detail::ServerState& server, int listen_fd, std::size_t index);
   ~ServerLoop();
 
-  transport::EventLoop& loop() noexcept { return loop_; }
-  Server::Impl& server() noexcept { return server_; }
+  transport::EventLoop& loop() noexcept { return *loop_; }
+  detail::ServerState& server() noexcept { return server_; }
   void run();
 
-  // Called from any thread: stop accepting, close every connection (1001),
-  // wait up to shutdown_timeout, then end run().
+  // Any thread: stop accepting, close every connection (1001), wait up to
+  // shutdown_timeout, then end run().
   void request_shutdown();
 
-  void session_closed(ServerSession& session);
-  std::size_t session_count() const noexcept { return count_; }
-
+  std::size_t session_count() const noexcept { return sessions_.size(); }
   TopicRegistry& registry() noexcept { return registry_; }
-  // From this loop's thread: deliver to local subscribers now, and to the
-  // other loops at the end of this iteration (one hand-over per loop).
+  // This loop's thread: deliver to local subscribers now, and to the other
+  // loops at the end of this iteration (one hand-over per loop).
   void publish(std::string_view topic, MessageRef frame, const ServerSession* skip);
-  // From any thread: deliver on this loop.
+  // Any thread: deliver on this loop.
   void publish_from_outside(std::string topic, MessageRef frame);
 
+  // session::Host
+  void log(LogLevel level, std::string_view text) override;
+  void session_closed(session::Session& session) override;
+  bool subscribe(session::Session& session, std::string_view topic) override;
+  bool unsubscribe(session::Session& session, std::string_view topic) override;
+  bool is_subscribed(const session::Session& session, std::string_view topic) const override;
+  std::error_code publish(session::Session& from, std::string_view topic, std::string_view data,
+                          Opcode opcode, bool include_self) override;
+
  private:
-  void on_io(std::uint32_t events) override;  // the listening socket
-  void flush() override;                      // hands published messages to the other loops
-  void accept_pending();
-  void pause_accepting(int error);
+  void on_accept(int fd, const transport::Address& peer) override;
+  void on_accept_paused(int error) override;
+  void flush() override;  // hands published messages to the other loops
   void begin_shutdown();
   void finish_shutdown();
 
@@ -53,20 +69,18 @@ class ServerLoop final : public transport::IoHandler, public transport::Flushabl
     MessageRef frame;
   };
 
-  Server::Impl& server_;
+  detail::ServerState& server_;
   std::size_t index_;
-  transport::EventLoop loop_;
+  std::unique_ptr<transport::EventLoop> loop_;
+  std::unique_ptr<transport::Listener> listener_;
   // The sessions' memory: a slab per loop (see session_pool.hpp).
   SlabPool<sizeof(ServerSession)> session_memory_;
+  session::SessionList sessions_;
   TopicRegistry registry_;
   std::vector<std::vector<Outgoing>> outbox_;  // per destination loop
-  int listen_fd_;
-  ServerSession* head_ = nullptr;
-  std::size_t count_ = 0;
   bool shutting_down_ = false;
   std::int64_t last_accept_warning_ = -1'000'000;
-  transport::CallbackTimer resume_accepting_;
-  transport::CallbackTimer shutdown_deadline_;
+  TimerId shutdown_deadline_ = 0;
 };
 
 }  // namespace duplex::server

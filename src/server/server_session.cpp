@@ -1,105 +1,74 @@
 #include "server_session.hpp"
 
-#include "server_impl.hpp"
 #include "server_loop.hpp"
+#include "server_state.hpp"
 #include "static_files.hpp"
 #include "upgrade_decision.hpp"
 
 #include <duplex/protocol/error.hpp>
-
 #include <duplex/protocol/http_response.hpp>
+#include <duplex/transport_error.hpp>
 
 #include <exception>
 
 namespace duplex::server {
 
-ServerSession::ServerSession(ServerLoop& owner, int fd, const transport::Address& peer)
-    : Session(owner.loop(), owner.server().settings, fd, peer), owner_(owner) {}
+ServerSession::ServerSession(ServerLoop& owner, const transport::Address& peer)
+    : Session(owner.loop(), owner, owner.server().handshake_binding, peer) {}
 
-void ServerSession::on_closed() {
-  while (!subscriptions_.empty()) {
-    const std::string topic = subscriptions_.back().topic->name;
-    pubsub_unsubscribe(topic);
-  }
-  owner_.session_closed(*this);
+ServerLoop& ServerSession::owner() noexcept {
+  return static_cast<ServerLoop&>(host());
 }
 
-bool ServerSession::pubsub_subscribe(std::string_view topic) {
-  if (phase() == Phase::closed) return false;
-  if (!owner_.registry().subscribe(*this, topic, owner_.server().publish_horizon())) return false;
-  owner_.server().count_subscription(topic, +1);
-  return true;
-}
-
-bool ServerSession::pubsub_unsubscribe(std::string_view topic) {
-  if (!owner_.registry().unsubscribe(*this, topic)) return false;
-  owner_.server().count_subscription(topic, -1);
-  return true;
-}
-
-bool ServerSession::pubsub_is_subscribed(std::string_view topic) const {
-  for (const Subscription& s : subscriptions_) {
-    if (s.topic->name == topic) return true;
-  }
-  return false;
-}
-
-bool ServerSession::pubsub_publish(std::string_view topic, std::string_view data, Opcode opcode,
-                                   bool include_self) {
-  if (opcode != Opcode::text && opcode != Opcode::binary) return false;
-  owner_.publish(
-      topic,
-      MessageRef(PublishedMessage::make(data, opcode, owner_.server().next_publish_sequence())),
-      include_self ? nullptr : this);
-  return true;
+void ServerSession::start(int fd) {
+  detail::ServerState& server = owner().server();
+  handshake_ = std::make_unique<protocol::ServerHandshake>(server.policy);
+  attach_socket(fd);
+  if (server.tls) use_tls(server.tls, nullptr);
 }
 
 bool ServerSession::deliver(LoopDelivery& delivery) {
-  if (!open()) return false;
-  Server::Impl& server = owner_.server();
+  if (!is_open_now()) return false;
+  const Route& r = route();
+  const std::size_t limit = r.settings.max_backpressure;
   // A burst of publications can fill a healthy reader's queue within one
   // loop iteration, before the end-of-iteration flush: hand the queue to
   // the kernel first, and call slow only a reader whose socket is full too.
-  if (buffered() > server.options.max_backpressure) flush_now();
-  if (!open()) return false;
-  if (buffered() > server.options.max_backpressure) {
-    if (server.options.slow_consumer == SlowConsumerPolicy::drop_message) {
+  if (buffered() > limit) flush_now();
+  if (!is_open_now()) return false;
+  if (buffered() > limit) {
+    detail::ServerState& server = owner().server();
+    if (r.slow_consumer == SlowConsumerPolicy::drop_message) {
       server.messages_dropped.fetch_add(1, std::memory_order_relaxed);
     } else {
       server.slow_consumers_closed.fetch_add(1, std::memory_order_relaxed);
-      log(LogLevel::info, "closing slow consumer " + peer_.to_string());
-      do_close(server.options.slow_consumer_close_code,
-               "too slow: more than " + std::to_string(server.options.max_backpressure) +
-                   " bytes waiting");
+      log(LogLevel::info, "closing slow consumer " + peer().to_string());
+      do_close(r.slow_consumer_close_code,
+               "too slow: more than " + std::to_string(limit) + " bytes waiting");
     }
     return false;
   }
   std::error_code ec;
   const protocol::MessageTransform* transform = conn_.transform();
   if (!transform) {
-    ec = conn_.send_prepared(delivery.plain());
+    ec = send_prepared(delivery.plain());
   } else if (transform->shared_encoding_key() >= 0) {
     // Encoded (compressed) once for everyone who can share it.
-    ec = conn_.send_prepared(delivery.encoded(*transform));
+    ec = send_prepared(delivery.encoded(*transform));
   } else {
     // Our compressor keeps context with this peer: compress for it alone.
     const PublishedMessage& message = delivery.message();
-    ec = conn_.send(message.opcode(), protocol::Connection::as_bytes(message.payload()));
+    ec = do_send(message.payload(), message.opcode());
   }
-  if (ec) return false;
-  queue_output();
-  return true;
+  return !ec;
 }
 
-void ServerSession::start() {
-  handshake_ = std::make_unique<protocol::ServerHandshake>(owner_.server().policy);
-  if (const auto& ctx = owner_.server().tls) start_tls(std::make_unique<transport::TlsStream>(ctx));
-  watch(socket_events);
-}
-
-void ServerSession::on_tls_failed(const transport::TlsStream& stream) {
-  log(LogLevel::warning, "TLS handshake with " + peer_.to_string() + " failed: " + stream.error());
-  if (stream.plain_http_request()) {
+void ServerSession::on_handshake_error(std::error_code error, std::string_view detail) {
+  // A failed TLS handshake is the client's doing (or a scanner's): worth a
+  // line with -v, not a warning a remote peer could flood the log with.
+  log(LogLevel::info, "TLS handshake with " + peer().to_string() +
+                          " failed: " + escape_for_log(detail.empty() ? error.message() : detail));
+  if (error == TransportError::plain_http_to_tls) {
     // Say so in the protocol the client speaks, rather than leaving it to
     // guess from a dropped connection.
     reply_in_clear_and_close(
@@ -110,7 +79,7 @@ void ServerSession::on_tls_failed(const transport::TlsStream& stream) {
 }
 
 void ServerSession::on_handshake_timeout() {
-  log(LogLevel::info, "dropping " + peer_.to_string() + ": no complete request in time");
+  log(LogLevel::info, "dropping " + peer().to_string() + ": no complete request in time");
   close_socket();
 }
 
@@ -118,7 +87,7 @@ void ServerSession::shut_down() {
   switch (phase()) {
     case Phase::open: do_close(CloseCode::going_away, "server shutting down"); break;
     case Phase::handshake:
-      if (!responded_) close_socket();
+      if (handshake_) close_socket();  // no answer under way
       break;
     default: break;  // already closing: let it finish
   }
@@ -130,19 +99,18 @@ void ServerSession::respond(std::string response) {
 }
 
 void ServerSession::finish_response() {
-  responded_ = true;
   handshake_.reset();
   finish_after_flush();
 }
 
-void ServerSession::on_handshake_input(std::span<std::uint8_t> bytes) {
+void ServerSession::on_handshake_data(std::span<std::uint8_t> bytes) {
   if (!handshake_) return;  // one request per connection; the rest is ignored
   std::span<std::uint8_t> rest = bytes;
   switch (handshake_->receive(rest, conn_.output())) {
     case protocol::HandshakeEvent::none: return;
     case protocol::HandshakeEvent::failed:
       log(LogLevel::info,
-          "refused request from " + peer_.to_string() + ": " + handshake_->error().message());
+          "refused request from " + peer().to_string() + ": " + handshake_->error().message());
       finish_response();
       return;
     case protocol::HandshakeEvent::http_request: serve_http(handshake_->request()); return;
@@ -161,54 +129,61 @@ void ServerSession::refuse(int status, std::string_view body,
 }
 
 void ServerSession::upgrade(std::span<std::uint8_t> leftover) {
-  Server::Impl& server = owner_.server();
+  detail::ServerState& server = owner().server();
   const protocol::UpgradeRequest& request = handshake_->upgrade();
-  const Route* route = server.find_route(request.head.path);
-  if (!route) {
+  const Route* chosen = server.find_route(request.head.path);
+  if (!chosen) {
     refuse(404, "no WebSocket endpoint at this path\n", {});
     return;
   }
-  UpgradeDecision decision(request, peer_);
+  const detail::Callbacks& callbacks = *chosen->callbacks;
+  // The connection's data exists before the hook, which fills it in.
+  void* data = callbacks.make_data();
+  UpgradeDecision decision(request, peer(), data);
   if (tls()) decision.set_server_name(tls()->server_name());
-  protocol::Agreement agreed;
   try {
-    if (route->route.on_upgrade) route->route.on_upgrade(decision);
+    callbacks.upgrade(decision);
   } catch (const std::exception& e) {
     // The application's hook threw: a server error, not the client's.
+    callbacks.destroy_data(data);
     log(LogLevel::warning, std::string("upgrade hook failed: ") + e.what());
     refuse(500, "internal error during upgrade\n", {});
     return;
   }
   const auto headers = decision.extra_headers();
   if (decision.rejected()) {
-    log(LogLevel::info,
-        "upgrade hook refused " + peer_.to_string() + " with " + std::to_string(decision.status()));
+    callbacks.destroy_data(data);
+    log(LogLevel::info, "upgrade hook refused " + peer().to_string() + " with " +
+                            std::to_string(decision.status()));
     refuse(decision.status(), decision.body(), headers);
     return;
   }
+  protocol::Agreement agreed;
   if (const auto ec = handshake_->accept({.subprotocol = decision.subprotocol(),
                                           .headers = headers,
-                                          .extensions = server.extensions},
+                                          .extensions = chosen->extensions},
                                          conn_.output(), agreed)) {
     // The hook asked for something that cannot be sent (a subprotocol
     // nobody offered, a header with a line break).
+    callbacks.destroy_data(data);
     log(LogLevel::warning, "upgrade hook's answer cannot be sent: " + ec.message());
     refuse(500, "internal error during upgrade\n", {});
     return;
   }
   if (agreed.transform) set_transform(std::move(agreed.transform));
-  path_ = std::string(request.head.path);
-  set_negotiated(std::move(agreed.subprotocol), std::move(agreed.extensions));
-  user_data_ = std::move(decision.user_data());
-  log(LogLevel::info, "WebSocket open: " + peer_.to_string() + " " + path_);
-  // The leftover may live in the handshake's buffer: hand it over before
-  // the handshake goes.
+  set_path(std::string(request.head.path));
+  set_agreed(std::move(agreed.subprotocol), std::move(agreed.extensions));
+  set_data(data);
+  log(LogLevel::info,
+      "WebSocket open: " + peer().to_string() + " " + escape_for_log(request.head.path));
+  // The leftover may live in the handshake's buffer: keep it until the
+  // frames that came with the request are read.
   auto handshake = std::move(handshake_);
-  open_websocket(route->handlers, leftover);
+  open(*chosen, leftover);
 }
 
 void ServerSession::serve_http(const protocol::HttpRequestHead& head) {
-  Server::Impl& server = owner_.server();
+  detail::ServerState& server = owner().server();
   const bool is_head = head.method == "HEAD";
   if (head.method != "GET" && !is_head) {
     const protocol::HttpHeader allow{"Allow", "GET, HEAD"};
@@ -216,7 +191,7 @@ void ServerSession::serve_http(const protocol::HttpRequestHead& head) {
     return;
   }
   if (const HttpHandler* handler = server.find_http(head.path)) {
-    HttpRequest request{head.method, head.path, head.query, &head.headers, peer_.to_string()};
+    HttpRequest request{head.method, head.path, head.query, &head.headers, peer().to_string()};
     HttpResponse response;
     try {
       (*handler)(request, response);
@@ -226,7 +201,7 @@ void ServerSession::serve_http(const protocol::HttpRequestHead& head) {
       if (protocol::write_http_response_head(response.status, response.body.size(),
                                              response.content_type, headers, out)) {
         log(LogLevel::warning,
-            "HTTP handler for " + std::string(head.path) + " set a header that cannot be sent");
+            "HTTP handler for " + escape_for_log(head.path) + " set a header that cannot be sent");
         respond(protocol::plain_http_response(500, "internal error\n"));
         return;
       }

@@ -1,15 +1,15 @@
-// A server-side connection: reads the HTTP request, then either upgrades to a
-// WebSocket on one of the routes or answers it as plain HTTP.
+// A server-side connection: its opening handshake (a plain HTTP request,
+// or an upgrade to one of the routes), then the WebSocket through the
+// session pump; and its share of pub/sub delivery.
 #pragma once
 
 #include "../session/session.hpp"
+#include "route.hpp"
 #include "topic_registry.hpp"
 
 #include <duplex/protocol/server_handshake.hpp>
 
 #include <memory>
-
-#include <sys/epoll.h>
 
 namespace duplex::server {
 
@@ -17,46 +17,37 @@ class ServerLoop;
 
 class ServerSession final : public session::Session {
  public:
-  ServerSession(ServerLoop& owner, int fd, const transport::Address& peer);
+  ServerSession(ServerLoop& owner, const transport::Address& peer);
 
-  // Starts reading the request (and its timeout).
-  void start();
+  // Starts reading the request on the accepted socket `fd` (and its timeout).
+  void start(int fd);
 
   // Graceful shutdown: close an open WebSocket with 1001, drop the rest.
   void shut_down();
 
-  // Queues a published frame, unless this subscriber is too far behind
-  // (then the slow-consumer policy applies). True when queued.
+  // Queues a published message, unless this subscriber is too far behind
+  // (then the route's slow-consumer policy applies). True when queued.
   bool deliver(LoopDelivery& delivery);
-  std::vector<Subscription>& subscriptions() noexcept { return subscriptions_; }
-
-  bool pubsub_subscribe(std::string_view topic) override;
-  bool pubsub_unsubscribe(std::string_view topic) override;
-  bool pubsub_is_subscribed(std::string_view topic) const override;
-  bool pubsub_publish(std::string_view topic, std::string_view data, Opcode opcode,
-                      bool include_self) override;
 
  private:
-  void on_handshake_input(std::span<std::uint8_t> bytes) override;
-  void on_handshake_eof() override { close_socket(); }
+  void on_handshake_data(std::span<std::uint8_t> bytes) override;
+  void on_handshake_end() override { close_socket(); }
+  void on_handshake_error(std::error_code error, std::string_view detail) override;
   void on_handshake_timeout() override;
-  void on_closed() override;
-  void on_tls_failed(const transport::TlsStream& tls) override;
 
+  ServerLoop& owner() noexcept;
+  const Route& route() const noexcept { return static_cast<const Route&>(binding()); }
   void upgrade(std::span<std::uint8_t> leftover);
-  void refuse(int status, std::string_view body, std::span<const protocol::HttpHeader> headers);
-  void finish_response();
   void serve_http(const protocol::HttpRequestHead& head);
   void respond(std::string response);
   void respond_plain(int status, std::string_view body,
                      std::span<const protocol::HttpHeader> headers, bool head_only);
+  void refuse(int status, std::string_view body, std::span<const protocol::HttpHeader> headers);
+  void finish_response();
 
-  ServerLoop& owner_;
-  std::vector<Subscription> subscriptions_;
   // The opening handshake, from accept until the connection opens or the
   // request is answered.
   std::unique_ptr<protocol::ServerHandshake> handshake_;
-  bool responded_ = false;
 };
 
 }  // namespace duplex::server

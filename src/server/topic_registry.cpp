@@ -2,13 +2,24 @@
 
 #include "server_session.hpp"
 
+#include <algorithm>
+
 namespace duplex::server {
 
+TopicRegistry::~TopicRegistry() = default;
+
+std::vector<Subscription>* TopicRegistry::subscriptions(const ServerSession& session) noexcept {
+  return static_cast<std::vector<Subscription>*>(session.host_data);
+}
+
+std::vector<Subscription>& TopicRegistry::make_subscriptions(ServerSession& session) {
+  if (!session.host_data) session.host_data = new std::vector<Subscription>();
+  return *static_cast<std::vector<Subscription>*>(session.host_data);
+}
+
 bool TopicRegistry::subscribe(ServerSession& session, std::string_view name, std::uint64_t since) {
-  auto& subs = session.subscriptions();
-  for (const Subscription& s : subs) {
-    if (s.topic->name == name) return false;
-  }
+  if (is_subscribed(session, name)) return false;
+  auto& subs = make_subscriptions(session);
   auto it = topics_.find(name);
   if (it == topics_.end()) {
     auto topic = std::make_unique<Topic>();
@@ -21,10 +32,29 @@ bool TopicRegistry::subscribe(ServerSession& session, std::string_view name, std
   return true;
 }
 
+bool TopicRegistry::is_subscribed(const ServerSession& session, std::string_view name) const {
+  const auto* subs = subscriptions(session);
+  if (!subs) return false;
+  for (const Subscription& s : *subs) {
+    if (s.topic->name == name) return true;
+  }
+  return false;
+}
+
+std::size_t TopicRegistry::subscription_count(const ServerSession& session) const noexcept {
+  const auto* subs = subscriptions(session);
+  return subs ? subs->size() : 0;
+}
+
+const std::string& TopicRegistry::last_topic(const ServerSession& session) const {
+  return subscriptions(session)->back().topic->name;
+}
+
 bool TopicRegistry::unsubscribe(ServerSession& session, std::string_view name) {
-  auto& subs = session.subscriptions();
-  for (std::size_t i = 0; i < subs.size(); ++i) {
-    if (subs[i].topic->name == name) {
+  auto* subs = subscriptions(session);
+  if (!subs) return false;
+  for (std::size_t i = 0; i < subs->size(); ++i) {
+    if ((*subs)[i].topic->name == name) {
       remove(session, i);
       return true;
     }
@@ -33,23 +63,33 @@ bool TopicRegistry::unsubscribe(ServerSession& session, std::string_view name) {
 }
 
 void TopicRegistry::unsubscribe_all(ServerSession& session) {
-  auto& subs = session.subscriptions();
-  while (!subs.empty()) remove(session, subs.size() - 1);
+  while (subscription_count(session) > 0) remove(session, subscription_count(session) - 1);
 }
 
 void TopicRegistry::remove(ServerSession& session, std::size_t index) {
-  auto& subs = session.subscriptions();
+  auto& subs = *subscriptions(session);
   const Subscription sub = subs[index];
   subs[index] = subs.back();
   subs.pop_back();
+  if (subs.empty()) {
+    delete &subs;
+    session.host_data = nullptr;
+  }
 
   Topic& topic = *sub.topic;
+  if (delivering_ > 0) {
+    // A delivery is walking a topic's list (a subscriber closed during it):
+    // leave a hole, filled once the walk is over.
+    topic.subscribers[sub.slot].session = nullptr;
+    holes_.push_back(&topic);
+    return;
+  }
   const TopicSubscriber moved = topic.subscribers.back();
   topic.subscribers[sub.slot] = moved;
   topic.subscribers.pop_back();
   if (moved.session != &session) {
     // The last subscriber took the freed slot: update its record of it.
-    for (Subscription& s : moved.session->subscriptions()) {
+    for (Subscription& s : *subscriptions(*moved.session)) {
       if (s.topic == &topic) s.slot = sub.slot;
     }
   }
@@ -62,14 +102,45 @@ std::size_t TopicRegistry::deliver(std::string_view name, PublishedMessage& fram
   if (it == topics_.end()) return 0;
   const auto& subscribers = it->second->subscribers;
   std::size_t delivered = 0;
-  // Delivery queues bytes and never closes a socket synchronously, so the
-  // list cannot change under this loop.
   const std::uint64_t sequence = frame.sequence();
-  LoopDelivery delivery(frame);
-  for (const TopicSubscriber& s : subscribers) {
-    if (s.session != skip && s.since <= sequence && s.session->deliver(delivery)) ++delivered;
+  // A delivery can close a subscriber (its socket failed) and its handlers
+  // can subscribe others: by index, with leavers leaving holes (see remove).
+  ++delivering_;
+  {
+    LoopDelivery delivery(frame);
+    for (std::size_t i = 0; i < subscribers.size(); ++i) {
+      const TopicSubscriber s = subscribers[i];
+      if (s.session && s.session != skip && s.since <= sequence && s.session->deliver(delivery)) {
+        ++delivered;
+      }
+    }
   }
+  if (--delivering_ == 0 && !holes_.empty()) fill_holes();
   return delivered;
+}
+
+void TopicRegistry::fill_holes() {
+  std::vector<Topic*> topics;
+  topics.swap(holes_);
+  std::sort(topics.begin(), topics.end());
+  topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+  for (Topic* topic : topics) {
+    auto& list = topic->subscribers;
+    for (std::size_t i = 0; i < list.size();) {
+      if (list[i].session) {
+        ++i;
+        continue;
+      }
+      list[i] = list.back();
+      list.pop_back();
+      if (i < list.size() && list[i].session) {
+        for (Subscription& s : *subscriptions(*list[i].session)) {
+          if (s.topic == topic) s.slot = i;
+        }
+      }
+    }
+    if (list.empty()) topics_.erase(topics_.find(topic->name));
+  }
 }
 
 std::size_t TopicRegistry::subscriber_count(std::string_view name) const {

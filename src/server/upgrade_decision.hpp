@@ -1,20 +1,26 @@
 // The duplex::Upgrade an on_upgrade hook sees: a view of the validated
-// request, and the decision the hook records.
+// request, the connection's typed data, and the decision the hook records.
 #pragma once
 
 #include "../transport/socket.hpp"
 
 #include <duplex/protocol/server_handshake.hpp>
-#include <duplex/server.hpp>
+#include <duplex/upgrade.hpp>
 
-#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace duplex::server {
 
 class UpgradeDecision final : public Upgrade {
  public:
-  UpgradeDecision(const protocol::UpgradeRequest& request, const transport::Address& peer)
-      : request_(request), peer_(peer) {}
+  // `data`: the connection's object for the hook to fill in, or null.
+  UpgradeDecision(const protocol::UpgradeRequest& request, const transport::Address& peer,
+                  void* data)
+      : request_(request), peer_(peer) {
+    data_ = data;
+  }
 
   std::string_view method() const noexcept override { return request_.head.method; }
   std::string_view path() const noexcept override { return request_.head.path; }
@@ -48,13 +54,11 @@ class UpgradeDecision final : public Upgrade {
   void add_header(std::string name, std::string value) override {
     header_storage_.push_back({std::move(name), std::move(value)});
   }
-  void set_user_data(std::any data) override { user_data_ = std::move(data); }
 
   bool rejected() const noexcept { return rejected_; }
   int status() const noexcept { return status_; }
   const std::string& body() const noexcept { return body_; }
   const std::string& subprotocol() const noexcept { return subprotocol_; }
-  std::any& user_data() noexcept { return user_data_; }
   std::vector<protocol::HttpHeader> extra_headers() const {
     std::vector<protocol::HttpHeader> out;
     for (const auto& [name, value] : header_storage_) out.push_back({name, value});
@@ -70,7 +74,6 @@ class UpgradeDecision final : public Upgrade {
   int status_ = 0;
   std::string body_;
   std::string subprotocol_;
-  std::any user_data_;
   std::vector<std::pair<std::string, std::string>> header_storage_;
 };
 

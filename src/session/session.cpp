@@ -1,19 +1,11 @@
 #include "session.hpp"
 
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
+#include <duplex/transport_error.hpp>
 
-#include <cerrno>
 #include <cstring>
 
 namespace duplex::session {
 namespace {
-
-constexpr std::size_t max_iov = 64;
-// Pieces totalling at most this many bytes go out copied into one buffer.
-constexpr std::size_t coalesce_limit = 2048;
 
 std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
@@ -21,159 +13,109 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
 
 }  // namespace
 
-Session::Session(transport::EventLoop& loop, const SessionSettings& settings, int fd,
+Session::Session(transport::EventLoop& loop, Host& host, const Binding& binding,
                  const transport::Address& peer)
     : loop_(loop),
-      settings_(settings),
-      conn_(settings.protocol),
+      conn_(binding.settings.protocol),
+      host_(host),
+      binding_(&binding),
       peer_(peer),
-      fd_(fd),
       phase_started_(loop.now()) {}
 
 Session::~Session() {
-  loop_.cancel(*this);
-  loop_.cancel_retry(*this);
-  if (fd_ >= 0) {
-    loop_.unwatch(fd_);
-    ::close(fd_);
+  loop_.cancel(static_cast<Timer&>(*this));
+  loop_.cancel_dirty(*this);
+  if (data_ && binding_->callbacks) binding_->callbacks->destroy_data(data_);
+}
+
+Session::Extras& Session::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>();
+  return *extras_;
+}
+
+void Session::set_agreed(std::string subprotocol, std::string extensions) {
+  if (subprotocol.empty() && extensions.empty()) return;
+  Extras& e = extras();
+  e.subprotocol = std::move(subprotocol);
+  e.extensions = std::move(extensions);
+}
+
+std::string_view Session::subprotocol_view() const noexcept {
+  return extras_ ? std::string_view(extras_->subprotocol) : std::string_view{};
+}
+
+std::string_view Session::extensions_view() const noexcept {
+  return extras_ ? std::string_view(extras_->extensions) : std::string_view{};
+}
+
+WebSocketHandle Session::make_handle() {
+  auto& state = extras().handle;
+  if (!state) {
+    state = std::make_shared<detail::HandleState>();
+    state->session = this;
+    state->loop = loop_.handle();
+    state->open.store(phase_ == Phase::open, std::memory_order_relaxed);
   }
+  return WebSocketHandle(state);
 }
 
-void Session::log(LogLevel level, std::string_view text) const {
-  if (settings_.log) settings_.log(level, text);
+std::size_t Session::buffered() const noexcept {
+  return conn_.output().size() + (tls_ ? tls_->pending() : 0);
 }
 
-void Session::watch(std::uint32_t events) {
-  loop_.watch(fd_, events, this);
+// ------------------------------------------------------------- the stream
+
+void Session::attach_socket(int fd) {
+  loop_.open_stream(socket_, fd, *this);
   reschedule_timer();
 }
 
-// --------------------------------------------------------------- reading
-
-void Session::on_io(std::uint32_t events) {
-  if (phase_ == Phase::closed) return;
-  if (events & (EPOLLOUT | EPOLLERR)) {
-    if (phase_ == Phase::handshake && !opened_) on_handshake_writable();
-    if (phase_ != Phase::closed && want_write_) flush();
-  }
-  if (phase_ == Phase::closed) return;
-  if (paused_ && (events & (EPOLLHUP | EPOLLERR))) {
-    // Not reading (backpressure) but the peer is gone: level-triggered
-    // epoll would report this forever, so end the connection now.
-    on_eof();
-    return;
-  }
-  // The peer's FIN may sit behind the data of this same edge: after a short
-  // read the socket looks drained, but the end of stream is still to be read
-  // and no new edge will announce it. So once the peer closed its side, read
-  // until recv() says so.
-  if (events & (EPOLLRDHUP | EPOLLHUP)) peer_finished_ = true;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_socket();
+std::error_code Session::connect_socket(const transport::Address& address) {
+  peer_ = address;
+  if (const auto ec = loop_.connect_stream(socket_, address, *this)) return ec;
+  reschedule_timer();
+  return {};
 }
 
-void Session::read_socket() {
-  const auto buffer = loop_.read_buffer();
-  // Edge-triggered: read until the socket is drained (a short read), but only
-  // a few buffers per turn, so one fast sender cannot starve the loop; what
-  // may be left is read at the end of the iteration.
-  for (int round = 0; round < 4; ++round) {
-    if (paused_ || phase_ == Phase::closed || fd_ < 0) return;
-    const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
-    if (n > 0) {
-      last_receive_ = loop_.now();
-      if (tls_) {
-        on_ciphertext(buffer.first(static_cast<std::size_t>(n)));
-      } else {
-        on_bytes(buffer.first(static_cast<std::size_t>(n)));
-      }
-      // Everything this read produced leaves now, in one send: the bytes are
-      // still in cache, and the output chunk goes straight back to the pool
-      // instead of every connection of the iteration holding one until its end.
-      if (phase_ != Phase::closed && (!conn_.output().empty() || (tls_ && !tls_->records.empty())))
-        flush();
-      if (static_cast<std::size_t>(n) < buffer.size() && !peer_finished_) return;
-      continue;
-    }
-    if (n == 0) {
-      on_eof();
-      return;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) on_socket_error(errno);
-    return;
+void Session::use_tls(std::shared_ptr<transport::TlsContext> context, const std::string* host) {
+  transport::Stream& inner = *socket_.get();
+  transport::StreamHandler& self = *this;
+  if (host) {
+    tls_ = std::make_unique<transport::TlsFilter>(loop_, inner, self, std::move(context), *host);
+  } else {
+    tls_ = std::make_unique<transport::TlsFilter>(loop_, inner, self, std::move(context));
   }
-  if (!paused_ && phase_ != Phase::closed) loop_.retry_soon(*this);
-}
-
-void Session::begin_tls_handshake() {
-  tls_->feed({});
-  if (tls_->handshake(tls_->records) == transport::TlsStream::Status::failed) {
-    on_tls_failed(*tls_);
-    return;
-  }
-  queue_output();
-}
-
-void Session::on_ciphertext(std::span<std::uint8_t> bytes) {
-  tls_->feed(bytes);
-  if (!tls_->handshake_done()) {
-    const auto status = tls_->handshake(tls_->records);
-    if (status == transport::TlsStream::Status::failed) {
-      on_tls_failed(*tls_);
-      return;
-    }
-    if (!tls_->records.empty()) queue_output();
-    if (!tls_->handshake_done()) return;
-    on_tls_ready();
-    if (phase_ == Phase::closed) return;
-  }
-  // Decrypt everything that came; records still incomplete wait in OpenSSL.
-  const auto plain = loop_.plain_buffer();
-  while (phase_ != Phase::closed) {
-    transport::TlsStream::Status status;
-    const std::size_t n = tls_->read(plain, status, tls_->records);
-    if (n > 0) {
-      on_bytes(plain.first(n));
-      continue;
-    }
-    if (status == transport::TlsStream::Status::closed) {
-      on_eof();  // close_notify: the peer will send nothing more
-    } else if (status == transport::TlsStream::Status::failed) {
-      log(LogLevel::info, "TLS error with " + peer_.to_string() + ": " + tls_->error());
-      if (phase_ == Phase::handshake) {
-        on_handshake_eof();
-      } else {
-        report_close(CloseCode::abnormal, "TLS error: " + tls_->error());
-        close_socket();
-      }
-    }
-    break;
-  }
-  // The stream may be gone: close_notify or an error closed the session.
-  if (tls_ && !tls_->records.empty()) queue_output();
 }
 
 void Session::reply_in_clear_and_close(std::string_view bytes) {
-  tls_.reset();
+  // The filter may be on the stack (this runs from its callback): free it
+  // at the end of the iteration, and hear from the socket directly again.
+  socket_.get()->set_handler(*this);
+  loop_.defer([filter = std::shared_ptr<transport::TlsFilter>(std::move(tls_))] {});
   conn_.output().clear();
   conn_.output().append(bytes);
   finish_after_flush();
 }
 
-void Session::on_bytes(std::span<std::uint8_t> bytes) {
+void Session::on_stream_data(std::span<std::uint8_t> bytes) {
+  last_receive_ = loop_.now();
   switch (phase_) {
-    case Phase::handshake: on_handshake_input(bytes); break;
+    case Phase::handshake: on_handshake_data(bytes); break;
     case Phase::open:
     case Phase::closing:
     case Phase::awaiting_eof: feed_frames(bytes); break;
     case Phase::lingering:
     case Phase::closed: break;  // the close handshake is over: discard
   }
+  // Everything this read produced leaves now, in one write: the bytes are
+  // still in cache, and the output chunk goes straight back to the pool
+  // instead of every connection of the iteration holding one until its end.
+  if (phase_ != Phase::closed && !conn_.output().empty()) flush();
 }
 
-void Session::on_eof() {
+void Session::on_stream_end() {
   switch (phase_) {
-    case Phase::handshake: on_handshake_eof(); break;
+    case Phase::handshake: on_handshake_end(); break;
     case Phase::open:
     case Phase::closing:
       report_close(CloseCode::abnormal, "connection closed without a close frame");
@@ -183,24 +125,36 @@ void Session::on_eof() {
   }
 }
 
-void Session::on_socket_error(int error) {
-  const std::string why = std::strerror(error);
+void Session::on_stream_error(std::error_code error, std::string_view detail) {
+  if (phase_ == Phase::closed) return;
   if (phase_ == Phase::handshake) {
-    log(LogLevel::info, "connection from " + peer_.to_string() + " failed: " + why);
-    on_handshake_eof();
+    on_handshake_error(error, detail);
     return;
+  }
+  std::string why = error.message();
+  if (!detail.empty()) why += ": " + std::string(detail);
+  if (error.category() == transport_category()) {
+    log(LogLevel::info, "TLS error with " + peer_.to_string() + ": " + escape_for_log(why));
   }
   report_close(CloseCode::abnormal, why);
   close_socket();
 }
 
-void Session::open_websocket(const EventHandlers& handlers, std::span<std::uint8_t> leftover) {
-  handlers_ = &handlers;
+void Session::on_stream_connected() {
+  on_connected();
+}
+
+// ------------------------------------------------------------- receiving
+
+void Session::open(const Binding& binding, std::span<std::uint8_t> leftover) {
+  binding_ = &binding;
+  conn_.set_limits(binding.settings.protocol);
   opened_ = true;
   last_receive_ = loop_.now();
+  if (extras_ && extras_->handle) extras_->handle->open.store(true, std::memory_order_relaxed);
   enter(Phase::open);
   queue_output();  // the 101 response (or nothing, client side)
-  if (handlers_->on_open) handlers_->on_open(*this);
+  binding_->callbacks->open(*this);
   if (phase_ == Phase::closed) return;
   after_protocol_step();
   if (!leftover.empty() && phase_ != Phase::closed) feed_frames(leftover);
@@ -208,7 +162,7 @@ void Session::open_websocket(const EventHandlers& handlers, std::span<std::uint8
 
 void Session::feed_frames(std::span<std::uint8_t> in) {
   if (paused_) {
-    // More decrypted input while we hold back (TLS decrypts all it got).
+    // More input while we hold back (TLS decrypts all it got).
     inbox_.append(in);
     return;
   }
@@ -218,12 +172,13 @@ void Session::feed_frames(std::span<std::uint8_t> in) {
     dispatch(e);
     if (phase_ == Phase::closed) return;
     // Backpressure: a peer that keeps sending but does not read what we
-    // answer must not grow our memory. Stop reading until the output drains,
-    // keeping what was already read for later.
-    if (buffered() > settings_.max_backpressure &&
+    // answer must not grow our memory. Stop reading until the output
+    // drains, keeping what was already read for later.
+    if (buffered() > binding_->settings.max_backpressure &&
         conn_.state() == protocol::ConnectionState::open) {
       inbox_.append(in);
-      pause_reading();
+      paused_ = true;
+      stream().pause_reading();
       break;
     }
   }
@@ -231,17 +186,15 @@ void Session::feed_frames(std::span<std::uint8_t> in) {
 }
 
 void Session::dispatch(const protocol::Event& e) {
+  const detail::Callbacks& on = *binding_->callbacks;
   switch (e.type) {
     case protocol::EventType::message:
-      if (handlers_->on_message)
-        handlers_->on_message(*this, Message{as_text(e.payload), e.opcode});
+      on.message(*this, Message{as_text(e.payload), e.opcode});
       break;
-    case protocol::EventType::ping:
-      if (handlers_->on_ping) handlers_->on_ping(*this, as_text(e.payload));
-      break;
+    case protocol::EventType::ping: on.ping(*this, as_text(e.payload)); break;
     case protocol::EventType::pong:
       ping_sent_ = 0;
-      if (handlers_->on_pong) handlers_->on_pong(*this, as_text(e.payload));
+      on.pong(*this, as_text(e.payload));
       break;
     case protocol::EventType::close: report_close(e.code, as_text(e.payload)); break;
     case protocol::EventType::error:
@@ -268,101 +221,42 @@ void Session::after_protocol_step() {
 }
 
 void Session::report_close(CloseCode code, std::string_view reason) {
+  if (extras_ && extras_->handle) extras_->handle->open.store(false, std::memory_order_relaxed);
   if (!opened_ || close_reported_) return;
   close_reported_ = true;
-  if (handlers_->on_close) handlers_->on_close(*this, code, reason);
+  binding_->callbacks->close(*this, code, reason);
 }
 
 // --------------------------------------------------------------- writing
 
-bool Session::send_queue(protocol::OutputQueue& q) {
-  while (!q.empty()) {
-    std::span<const std::uint8_t> parts[max_iov];
-    const std::size_t count = q.gather(parts);
-    iovec iov[max_iov];
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      iov[i].iov_base = const_cast<std::uint8_t*>(parts[i].data());
-      iov[i].iov_len = parts[i].size();
-      total += parts[i].size();
-    }
-    ssize_t n;
-    if (count == 1) {
-      n = ::send(fd_, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } else if (total <= coalesce_limit) {
-      // A few small pieces (published messages, say): copying them is
-      // cheaper than the kernel's walk over an iovec array.
-      thread_local std::uint8_t scratch[coalesce_limit];
-      std::size_t at = 0;
-      for (std::size_t i = 0; i < count; ++i) {
-        std::memcpy(scratch + at, iov[i].iov_base, iov[i].iov_len);
-        at += iov[i].iov_len;
-      }
-      n = ::send(fd_, scratch, total, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } else {
-      msghdr msg{};
-      msg.msg_iov = iov;
-      msg.msg_iovlen = count;
-      n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-      on_socket_error(errno);
-      return false;
-    }
-    q.consume(static_cast<std::size_t>(n));
-    if (static_cast<std::size_t>(n) < total) return false;  // the socket buffer is full
-  }
-  return true;
+void Session::prefetch_for_flush() const noexcept {
+  protocol::detail::prefetch(conn_.output());
 }
 
 void Session::flush() {
-  if (fd_ < 0 || phase_ == Phase::closed) return;
-  bool sent;
-  if (tls_) {
-    // Plaintext waits until the handshake is done; then it is encrypted
-    // into records, which go out with whatever the handshake produced.
-    if (tls_->handshake_done() && !conn_.output().empty() &&
-        tls_->write(conn_.output(), tls_->records) == transport::TlsStream::Status::failed) {
-      log(LogLevel::info, "TLS error with " + peer_.to_string() + ": " + tls_->error());
-      report_close(CloseCode::abnormal, "TLS error: " + tls_->error());
-      close_socket();
-      return;
-    }
-    sent = send_queue(tls_->records) && conn_.output().empty();
-  } else {
-    sent = send_queue(conn_.output());
-  }
-  if (phase_ == Phase::closed) return;
-  if (!sent) {
-    // Wait for the kernel to take more (the next EPOLLOUT edge).
+  if (phase_ == Phase::closed || !has_stream()) return;
+  const auto written = stream().write(conn_.output());
+  if (phase_ == Phase::closed || written == transport::Stream::Write::failed) return;
+  if (written == transport::Stream::Write::blocked) {
+    // The rest waits for on_stream_writable().
     if (phase_ == Phase::open) waiting_drain_ = true;
-    want_write_ = true;
     return;
   }
-  want_write_ = false;
   if (closing_transport_) {
-    if (tls_ && !tls_shutdown_sent_ && tls_->handshake_done()) {
-      // close_notify first, so the peer knows the stream was not cut.
-      tls_shutdown_sent_ = true;
-      tls_->shutdown(tls_->records);
-      if (!send_queue(tls_->records)) {
-        if (phase_ != Phase::closed) want_write_ = true;
-        return;
-      }
+    // Everything, our close frame included, is out: shut our side and wait
+    // for the peer's end, so it reads all of it (closing with unread input
+    // would send a reset that can destroy our last bytes in flight).
+    if (!shutdown_sent_) {
+      shutdown_sent_ = true;
+      stream().shutdown_write();
+      if (phase_ != Phase::closed) enter(Phase::lingering);
     }
-    // Everything, our close frame included, is out: half-close and wait for
-    // the peer's FIN so it reads all of it (closing with unread input would
-    // send a reset that can destroy our last bytes in flight).
-    ::shutdown(fd_, SHUT_WR);
-    enter(Phase::lingering);
     return;
   }
   if (paused_) resume_reading();
   if (waiting_drain_ && phase_ == Phase::open) {
     waiting_drain_ = false;
-    if (handlers_ && handlers_->on_drain) handlers_->on_drain(*this);
+    binding_->callbacks->drain(*this);
   }
 }
 
@@ -370,15 +264,13 @@ void Session::finish_after_flush() {
   if (closing_transport_) return;
   closing_transport_ = true;
   // Input still held back has no reader any more; read (and discard) until
-  // the peer's FIN, including what waited in the socket while we paused.
+  // the peer's end, including what waited in the socket while we paused.
   inbox_.release();
-  paused_ = false;
-  loop_.retry_soon(*this);
+  if (paused_ && has_stream()) {
+    paused_ = false;
+    stream().resume_reading();
+  }
   queue_output();
-}
-
-void Session::pause_reading() {
-  paused_ = true;
 }
 
 void Session::resume_reading() {
@@ -389,27 +281,28 @@ void Session::resume_reading() {
     protocol::ByteBuffer pending = inbox_.take();
     feed_frames(pending.span());
   }
-  // The socket may hold more that no new edge will announce.
-  if (!paused_ && phase_ != Phase::closed) loop_.retry_soon(*this);
+  // The stream resumes (and looks for what arrived meanwhile) unless the
+  // held-back input paused us again.
+  if (!paused_ && phase_ != Phase::closed) stream().resume_reading();
 }
 
 void Session::close_socket() {
   if (phase_ == Phase::closed) return;
   phase_ = Phase::closed;
-  loop_.cancel(*this);
-  loop_.cancel_retry(*this);
-  if (fd_ >= 0) {
-    loop_.unwatch(fd_);
-    ::close(fd_);
-    fd_ = -1;
+  loop_.cancel(static_cast<Timer&>(*this));
+  if (extras_ && extras_->handle) {
+    extras_->handle->open.store(false, std::memory_order_relaxed);
+    extras_->handle->session = nullptr;
   }
+  if (has_stream()) stream().close();
+  // The filter may be on the stack (a TLS callback closed us).
+  if (tls_) loop_.defer([filter = std::shared_ptr<transport::TlsFilter>(std::move(tls_))] {});
   conn_.output().clear();
   inbox_.release();
-  tls_.reset();
-  on_closed();
+  host_.session_closed(*this);
 }
 
-// --------------------------------------------------------------- timers
+// ----------------------------------------------------------------- timers
 
 void Session::enter(Phase phase) {
   phase_ = phase;
@@ -417,36 +310,43 @@ void Session::enter(Phase phase) {
   reschedule_timer();
 }
 
+void Session::restart_handshake_clock() {
+  phase_started_ = loop_.now();
+  reschedule_timer();
+}
+
 void Session::reschedule_timer() {
+  const Settings& s = binding_->settings;
   std::int64_t deadline = 0;
   switch (phase_) {
-    case Phase::handshake: deadline = phase_started_ + settings_.handshake_timeout_ms; break;
+    case Phase::handshake: deadline = phase_started_ + s.handshake_timeout_ms; break;
     case Phase::open: {
-      if (settings_.idle_timeout_ms > 0) deadline = last_receive_ + settings_.idle_timeout_ms;
-      if (settings_.ping_interval_ms > 0) {
-        const std::int64_t ping = ping_sent_ ? ping_sent_ + settings_.ping_interval_ms
-                                             : last_receive_ + settings_.ping_interval_ms;
+      if (s.idle_timeout_ms > 0) deadline = last_receive_ + s.idle_timeout_ms;
+      if (s.ping_interval_ms > 0) {
+        const std::int64_t ping =
+            ping_sent_ ? ping_sent_ + s.ping_interval_ms : last_receive_ + s.ping_interval_ms;
         if (deadline == 0 || ping < deadline) deadline = ping;
       }
       break;
     }
     case Phase::closing:
     case Phase::awaiting_eof:
-    case Phase::lingering: deadline = phase_started_ + settings_.close_timeout_ms; break;
+    case Phase::lingering: deadline = phase_started_ + s.close_timeout_ms; break;
     case Phase::closed: break;
   }
   if (deadline > 0) {
     loop_.schedule(*this, deadline);
   } else {
-    loop_.cancel(*this);
+    loop_.cancel(static_cast<Timer&>(*this));
   }
 }
 
 void Session::on_timer() {
+  const Settings& s = binding_->settings;
   const std::int64_t now = loop_.now();
   switch (phase_) {
     case Phase::handshake:
-      if (now >= phase_started_ + settings_.handshake_timeout_ms) {
+      if (now >= phase_started_ + s.handshake_timeout_ms) {
         on_handshake_timeout();
         return;
       }
@@ -454,20 +354,20 @@ void Session::on_timer() {
     case Phase::open: {
       // Activity moves the deadlines lazily: each message only stores a
       // timestamp, and the timer re-checks here when it fires.
-      if (settings_.idle_timeout_ms > 0 && now >= last_receive_ + settings_.idle_timeout_ms) {
+      if (s.idle_timeout_ms > 0 && now >= last_receive_ + s.idle_timeout_ms) {
         log(LogLevel::info, "closing idle connection " + peer_.to_string());
         do_close(CloseCode::going_away, "idle timeout");
         return;
       }
-      if (settings_.ping_interval_ms > 0) {
+      if (s.ping_interval_ms > 0) {
         if (ping_sent_ != 0 && last_receive_ < ping_sent_ &&
-            now >= ping_sent_ + settings_.ping_interval_ms) {
+            now >= ping_sent_ + s.ping_interval_ms) {
           log(LogLevel::info, "no pong from " + peer_.to_string() + ", dropping it");
           do_terminate("no pong received in time");
           return;
         }
         if (ping_sent_ != 0 && last_receive_ >= ping_sent_) ping_sent_ = 0;  // it answered
-        if (ping_sent_ == 0 && now >= last_receive_ + settings_.ping_interval_ms) {
+        if (ping_sent_ == 0 && now >= last_receive_ + s.ping_interval_ms) {
           ping_sent_ = now;
           if (!conn_.ping()) queue_output();
         }
@@ -477,7 +377,7 @@ void Session::on_timer() {
     case Phase::closing:
     case Phase::awaiting_eof:
     case Phase::lingering:
-      if (now >= phase_started_ + settings_.close_timeout_ms) {
+      if (now >= phase_started_ + s.close_timeout_ms) {
         report_close(CloseCode::abnormal, "close handshake timed out");
         close_socket();
         return;
@@ -488,7 +388,7 @@ void Session::on_timer() {
   reschedule_timer();
 }
 
-// --------------------------------------------------------------- WebSocket API
+// ---------------------------------------------------- WebSocket operations
 
 std::error_code Session::do_send(std::string_view data, Opcode opcode) {
   const auto ec = conn_.send(opcode, protocol::Connection::as_bytes(data));
@@ -508,9 +408,17 @@ std::error_code Session::do_ping(std::string_view payload) {
   return ec;
 }
 
+std::error_code Session::send_prepared(protocol::SharedBytes& frames) {
+  const auto ec = conn_.send_prepared(frames);
+  if (!ec) queue_output();
+  return ec;
+}
+
 std::error_code Session::do_close(CloseCode code, std::string_view reason) {
+  if (phase_ == Phase::closed) return UsageError::connection_closed;
   const auto ec = conn_.close(code, reason);
   if (ec) return ec;
+  if (extras_ && extras_->handle) extras_->handle->open.store(false, std::memory_order_relaxed);
   after_protocol_step();
   return {};
 }
@@ -521,17 +429,37 @@ void Session::do_terminate(std::string_view why) {
   close_socket();
 }
 
+// ------------------------------------------------------------ the list
+
+void SessionList::push_front(Session& s) noexcept {
+  s.prev_ = nullptr;
+  s.next_ = head_;
+  if (head_) head_->prev_ = &s;
+  head_ = &s;
+  ++size_;
+}
+
+void SessionList::remove(Session& s) noexcept {
+  if (s.prev_) s.prev_->next_ = s.next_;
+  if (s.next_) s.next_->prev_ = s.prev_;
+  if (head_ == &s) head_ = s.next_;
+  s.prev_ = s.next_ = nullptr;
+  --size_;
+}
+
 }  // namespace duplex::session
 
 // The public WebSocket methods, implemented by the session behind them.
 namespace duplex {
 namespace {
+
 session::Session& impl(WebSocket& ws) {
   return static_cast<session::Session&>(ws);
 }
 const session::Session& impl(const WebSocket& ws) {
   return static_cast<const session::Session&>(ws);
 }
+
 }  // namespace
 
 std::error_code WebSocket::send(std::string_view data, Opcode opcode) {
@@ -553,37 +481,69 @@ std::size_t WebSocket::buffered_amount() const noexcept {
   return impl(*this).buffered();
 }
 bool WebSocket::is_open() const noexcept {
-  return impl(*this).open();
+  return impl(*this).is_open_now();
 }
 std::string_view WebSocket::path() const noexcept {
-  return impl(*this).path_;
+  return impl(*this).path_view();
 }
 std::string_view WebSocket::subprotocol() const noexcept {
-  const auto& n = impl(*this).negotiated_;
-  return n ? std::string_view(n->subprotocol) : std::string_view{};
+  return impl(*this).subprotocol_view();
 }
 std::string_view WebSocket::extensions() const noexcept {
-  const auto& n = impl(*this).negotiated_;
-  return n ? std::string_view(n->extensions) : std::string_view{};
+  return impl(*this).extensions_view();
 }
 std::string WebSocket::remote_address() const {
   return impl(*this).peer().to_string();
 }
-std::any& WebSocket::user_data() noexcept {
-  return impl(*this).user_data_;
+Loop& WebSocket::loop() noexcept {
+  return impl(*this).event_loop();
+}
+WebSocketHandle WebSocket::handle() {
+  return impl(*this).make_handle();
 }
 bool WebSocket::subscribe(std::string_view topic) {
-  return impl(*this).pubsub_subscribe(topic);
+  session::Session& s = impl(*this);
+  return s.host().subscribe(s, topic);
 }
 bool WebSocket::unsubscribe(std::string_view topic) {
-  return impl(*this).pubsub_unsubscribe(topic);
+  session::Session& s = impl(*this);
+  return s.host().unsubscribe(s, topic);
 }
 bool WebSocket::is_subscribed(std::string_view topic) const {
-  return impl(*this).pubsub_is_subscribed(topic);
+  const session::Session& s = impl(*this);
+  return const_cast<session::Session&>(s).host().is_subscribed(s, topic);
 }
-bool WebSocket::publish(std::string_view topic, std::string_view data, Opcode opcode,
-                        bool include_self) {
-  return impl(*this).pubsub_publish(topic, data, opcode, include_self);
+std::error_code WebSocket::publish(std::string_view topic, std::string_view data, Opcode opcode,
+                                   bool include_self) {
+  session::Session& s = impl(*this);
+  return s.host().publish(s, topic, data, opcode, include_self);
+}
+
+// ------------------------------------------------------------- handles
+
+bool WebSocketHandle::is_open() const noexcept {
+  return state_ && state_->open.load(std::memory_order_relaxed);
+}
+
+bool WebSocketHandle::post(std::function<void(WebSocket&)> fn) const {
+  if (!is_open()) return false;
+  return state_->loop.post([state = state_, fn = std::move(fn)] {
+    if (state->session && state->session->is_open_now()) fn(*state->session);
+  });
+}
+
+bool WebSocketHandle::send(std::string data, Opcode opcode) const {
+  if (!is_open()) return false;
+  return state_->loop.post([state = state_, data = std::move(data), opcode] {
+    if (state->session) state->session->do_send(data, opcode);
+  });
+}
+
+bool WebSocketHandle::close(CloseCode code, std::string reason) const {
+  if (!is_open()) return false;
+  return state_->loop.post([state = state_, code, reason = std::move(reason)] {
+    if (state->session) state->session->do_close(code, reason);
+  });
 }
 
 }  // namespace duplex

@@ -1,207 +1,267 @@
-// A WebSocket over a TCP socket on one event loop: the part the server and
-// the client share. It owns the socket and the protocol core, turns socket
-// readiness into protocol events and handler calls, flushes output once per
-// loop iteration, applies backpressure, runs the timers (handshake, idle,
-// ping, close), and tears the connection down in the orderly way: the close
-// frame first, then shutdown(SHUT_WR), then wait for the peer's FIN.
+// A WebSocket connection on one event loop: the pump between a transport
+// stream and the protocol core. It hands what the stream reads to the
+// opening handshake (its role's, in a subclass) and then to the protocol
+// Connection, calls the handlers with the events that come out, writes what
+// the protocol queued once per loop iteration (or right after the read that
+// caused it), applies backpressure, runs the timers (handshake, idle, ping,
+// close), and ends the connection in the orderly way: the close frame
+// first, then the write side of the stream, then wait for the peer's end.
 //
-// Subclasses add the opening handshake of their role (ServerSession reads the
-// HTTP request, ClientSession connects and reads the response).
+// Loop thread only, all of it.
 #pragma once
 
 #include "../transport/event_loop.hpp"
-#include "../transport/socket.hpp"
-#include "../transport/tls.hpp"
+#include "../transport/stream.hpp"
+#include "../transport/tls_filter.hpp"
+#include "lazy_buffer.hpp"
 
+#include <duplex/handlers.hpp>
 #include <duplex/log.hpp>
 #include <duplex/protocol/connection.hpp>
 #include <duplex/websocket.hpp>
 
-#include <sys/epoll.h>
-
-#include <any>
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
+
+namespace duplex::session {
+class Session;
+}
+
+namespace duplex::detail {
+
+// What a connection shares with its handles: whether it is open, and (on
+// its loop's thread only) where it is.
+struct HandleState {
+  std::atomic<bool> open{true};
+  session::Session* session = nullptr;  // null once closed; loop thread only
+  LoopHandle loop;
+};
+
+}  // namespace duplex::detail
 
 namespace duplex::session {
 
-struct EventHandlers {
-  std::function<void(WebSocket&)> on_open;
-  std::function<void(WebSocket&, Message)> on_message;
-  std::function<void(WebSocket&, std::string_view)> on_ping;
-  std::function<void(WebSocket&, std::string_view)> on_pong;
-  std::function<void(WebSocket&)> on_drain;
-  std::function<void(WebSocket&, CloseCode, std::string_view)> on_close;
-};
-
-// Settings shared by many sessions (one copy per server or client).
-struct SessionSettings {
-  protocol::ConnectionOptions protocol;
+// Timers and limits of a connection; one copy per server route or client
+// connection.
+struct Settings {
+  protocol::ConnectionOptions protocol;  // message and frame limits, fragmenting
   std::size_t max_backpressure = 1024 * 1024;
   std::int64_t handshake_timeout_ms = 10'000;
-  std::int64_t idle_timeout_ms = 0;
-  std::int64_t ping_interval_ms = 0;
+  std::int64_t idle_timeout_ms = 0;   // 0: off
+  std::int64_t ping_interval_ms = 0;  // 0: off
   std::int64_t close_timeout_ms = 5'000;
-  LogSink log;
+};
+
+// What a connection runs with: its handlers and its settings. A server's
+// routes and its connections in their handshake each have one, a client
+// connection has its own. It must outlive the sessions that use it.
+struct Binding {
+  std::shared_ptr<const detail::Callbacks> callbacks;  // null before a route is chosen
+  Settings settings;
+};
+
+// The owner of sessions (a server loop, a client): where they log, what
+// happens when they end, and publish/subscribe where the owner has it.
+class Host {
+ public:
+  virtual void log(LogLevel level, std::string_view text) = 0;
+  // The session's socket is closed (its on_close has run if it had opened):
+  // unlink it now, free it at the end of the iteration (loop.defer).
+  virtual void session_closed(Session& session) = 0;
+
+  virtual bool subscribe(Session&, std::string_view) { return false; }
+  virtual bool unsubscribe(Session&, std::string_view) { return false; }
+  virtual bool is_subscribed(const Session&, std::string_view) const { return false; }
+  virtual std::error_code publish(Session&, std::string_view, std::string_view, Opcode, bool) {
+    return UsageError::not_supported;
+  }
+
+ protected:
+  ~Host() = default;
 };
 
 class Session : public WebSocket,
-                public transport::IoHandler,
-                public transport::Flushable,
-                public transport::Timer {
+                private transport::StreamHandler,
+                private transport::Flushable,
+                private transport::Timer {
  public:
-  // Edge-triggered, everything at once: no epoll_ctl per write or per pause.
-  // EPOLLOUT only fires after a write found the socket buffer full.
-  static constexpr std::uint32_t socket_events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-
   enum class Phase : std::uint8_t {
-    handshake,     // opening handshake (or, server side, a plain HTTP request)
+    handshake,     // the opening handshake (or, server side, a plain HTTP request)
     open,          // WebSocket open
     closing,       // we sent close and wait for the peer's
-    awaiting_eof,  // client: handshake closed, waiting for the server to close TCP
-    lingering,     // we shut down our side and wait for the peer's FIN
+    awaiting_eof,  // client: close handshake done, waiting for the server to end TCP
+    lingering,     // our write side is shut; waiting for the peer's end
     closed,
   };
 
-  Session(transport::EventLoop& loop, const SessionSettings& settings, int fd,
+  Session(transport::EventLoop& loop, Host& host, const Binding& binding,
           const transport::Address& peer);
   virtual ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   Phase phase() const noexcept { return phase_; }
-  transport::EventLoop& loop() noexcept { return loop_; }
+  bool opened() const noexcept { return opened_; }
+  transport::EventLoop& event_loop() noexcept { return loop_; }
+  Host& host() noexcept { return host_; }
+  const Binding& binding() const noexcept { return *binding_; }
   const transport::Address& peer() const noexcept { return peer_; }
+  protocol::Connection& connection() noexcept { return conn_; }
 
-  // ----- WebSocket operations (the public WebSocket methods forward here)
+  // ----- the WebSocket operations (the public methods forward here)
   std::error_code do_send(std::string_view data, Opcode opcode);
-  std::error_code do_ping(std::string_view payload);
   std::error_code do_send_fragment(std::string_view data, Opcode opcode, bool fin);
-
+  std::error_code do_ping(std::string_view payload);
   std::error_code do_close(CloseCode code, std::string_view reason);
+  // Drops the connection now, reporting `why` with 1006.
   void do_terminate(std::string_view why);
-  // Queued and not yet taken by the kernel (ciphertext included).
-  std::size_t buffered() const noexcept {
-    return conn_.output().size() + (tls_ ? tls_->records.size() : 0);
-  }
-  bool open() const noexcept { return phase_ == Phase::open; }
+  // Queued and not yet taken by the kernel (TLS records included).
+  std::size_t buffered() const noexcept;
+  bool is_open_now() const noexcept { return phase_ == Phase::open; }
+  std::string_view path_view() const noexcept { return path_; }
+  std::string_view subprotocol_view() const noexcept;
+  std::string_view extensions_view() const noexcept;
+  WebSocketHandle make_handle();
 
-  // Publish/subscribe, where the owner supports it (the server does).
-  virtual bool pubsub_subscribe(std::string_view) { return false; }
-  virtual bool pubsub_unsubscribe(std::string_view) { return false; }
-  virtual bool pubsub_is_subscribed(std::string_view) const { return false; }
-  virtual bool pubsub_publish(std::string_view, std::string_view, Opcode, bool) { return false; }
+  // Queues bytes that already hold whole frames (a published message).
+  std::error_code send_prepared(protocol::SharedBytes& frames);
+  // Writes what is queued now instead of at the end of the iteration.
+  void flush_now() { flush(); }
 
-  // Intrusive list of the owner's sessions.
-  Session* prev = nullptr;
-  Session* next = nullptr;
-
-  std::string path_;
-  // The subprotocol and extensions agreed in the handshake, when any were:
-  // most connections have none and should not carry two empty strings.
-  struct Negotiated {
-    std::string subprotocol;
-    std::string extensions;
-  };
-  std::unique_ptr<Negotiated> negotiated_;
-  void set_negotiated(std::string subprotocol, std::string extensions) {
-    if (subprotocol.empty() && extensions.empty()) return;
-    negotiated_ =
-        std::make_unique<Negotiated>(Negotiated{std::move(subprotocol), std::move(extensions)});
-  }
-  std::any user_data_;
+  // The host's own state for this session (the server's subscriptions).
+  void* host_data = nullptr;
 
  protected:
-  // The handshake phase gets the bytes the socket produced.
-  virtual void on_handshake_input(std::span<std::uint8_t> bytes) = 0;
-  virtual void on_handshake_eof() = 0;
+  // ----- the role's part
+  // The handshake phase gets the bytes the stream delivers.
+  virtual void on_handshake_data(std::span<std::uint8_t> bytes) = 0;
+  // The stream ended, or failed, before the connection opened.
+  virtual void on_handshake_end() = 0;
+  virtual void on_handshake_error(std::error_code error, std::string_view detail) = 0;
   virtual void on_handshake_timeout() = 0;
-  // Writability while the handshake runs (a client's connect completing).
-  virtual void on_handshake_writable() {}
-  // The socket is closed; the owner unlinks and (later) deletes the session.
-  virtual void on_closed() = 0;
-  // TLS: the handshake finished (the HTTP exchange starts), or failed.
-  virtual void on_tls_ready() {}
-  virtual void on_tls_failed(const transport::TlsStream& tls) = 0;
+  // Client: the TCP connect finished.
+  virtual void on_connected() {}
 
-  // An extension was agreed: messages go through its transform.
-  void set_transform(std::unique_ptr<protocol::MessageTransform> transform) {
-    conn_.set_transform(std::move(transform));
-  }
-
-  // Puts TLS under this session: from now on the socket carries ciphertext.
-  void start_tls(std::unique_ptr<transport::TlsStream> tls) { tls_ = std::move(tls); }
-  // Client side: sends the first handshake message.
-  void begin_tls_handshake();
-  transport::TlsStream* tls() noexcept { return tls_.get(); }
+  // ----- tools for the role
+  // The stream over an accepted socket, or a connect (client), optionally
+  // with TLS over it.
+  void attach_socket(int fd);
+  std::error_code connect_socket(const transport::Address& address);
+  void use_tls(std::shared_ptr<transport::TlsContext> context, const std::string* host);
+  transport::TlsFilter* tls() noexcept { return tls_.get(); }
   // Writes raw bytes past TLS (a plain-HTTP answer to a plain-HTTP request
   // that reached a TLS port), then closes.
   void reply_in_clear_and_close(std::string_view bytes);
+  void set_peer(const transport::Address& peer) noexcept { peer_ = peer; }
 
-  // Switches to the open WebSocket: calls on_open, then processes `leftover`
-  // (frame bytes that arrived with the handshake).
-  void open_websocket(const EventHandlers& handlers, std::span<std::uint8_t> leftover);
-  // Writes what is queued, then closes our side and lingers for the peer's FIN.
+  // Switches to the open WebSocket on `binding` (its limits, timers and
+  // handlers): calls on_open, then processes `leftover` (frame bytes that
+  // came with the handshake).
+  void open(const Binding& binding, std::span<std::uint8_t> leftover);
+  void set_path(std::string path) { path_ = std::move(path); }
+  void set_agreed(std::string subprotocol, std::string extensions);
+  void set_transform(std::unique_ptr<protocol::MessageTransform> transform) {
+    conn_.set_transform(std::move(transform));
+  }
+  void set_data(void* data) noexcept { data_ = data; }
+  void* data() const noexcept { return data_; }
+  // Writes what is queued, then shuts our side and lingers for the peer's.
   void finish_after_flush();
-  // Closes the socket now.
+  // Closes the socket now (on_close first, if the connection had opened).
   void close_socket();
   void queue_output() { loop_.mark_dirty(*this); }
-  // Writes what is queued now instead of at the end of the iteration.
-  void flush_now() { flush(); }
-  void set_fd(int fd) noexcept { fd_ = fd; }
-  // Restarts the handshake-phase clock (the client moves from connecting to
-  // waiting for the response).
-  void restart_handshake_timer() {
-    phase_started_ = loop_.now();
-    reschedule_timer();
-  }
-  void watch(std::uint32_t events);
-  void log(LogLevel level, std::string_view text) const;
+  // Restarts the handshake clock (a client moving from connecting to
+  // waiting for the response, with its binding's timeout changed).
+  void restart_handshake_clock();
+  void log(LogLevel level, std::string_view text) const { host_.log(level, text); }
 
   transport::EventLoop& loop_;
-  const SessionSettings& settings_;
   protocol::Connection conn_;
-  std::unique_ptr<transport::TlsStream> tls_;
-  protocol::LazyByteBuffer inbox_;  // a partial handshake head, or input held back by backpressure
-  transport::Address peer_;
-  int fd_;
-  std::int64_t phase_started_;
 
  private:
-  void on_io(std::uint32_t events) override;
+  // transport::StreamHandler
+  void on_stream_data(std::span<std::uint8_t> bytes) override;
+  void on_stream_end() override;
+  void on_stream_error(std::error_code error, std::string_view detail) override;
+  void on_stream_writable() override { flush(); }
+  void on_stream_connected() override;
+  // transport::Flushable
   void flush() override;
-  void prefetch_for_flush() const noexcept override { conn_.output().prefetch(); }
+  void prefetch_for_flush() const noexcept override;
+  // transport::Timer
   void on_timer() override;
-  void retry() override { read_socket(); }
 
-  void read_socket();
-  void on_ciphertext(std::span<std::uint8_t> bytes);
-  // Sends what `q` holds; true when all of it went out.
-  bool send_queue(protocol::OutputQueue& q);
-  void on_bytes(std::span<std::uint8_t> bytes);
-  void on_eof();
-  void on_socket_error(int error);
+  transport::Stream& stream() noexcept {
+    return tls_ ? static_cast<transport::Stream&>(*tls_) : *socket_.get();
+  }
+  bool has_stream() const noexcept { return static_cast<bool>(socket_); }
   void feed_frames(std::span<std::uint8_t> bytes);
   void dispatch(const protocol::Event& e);
   void after_protocol_step();
   void report_close(CloseCode code, std::string_view reason);
-  void pause_reading();
   void resume_reading();
-
   void reschedule_timer();
   void enter(Phase phase);
 
-  const EventHandlers* handlers_ = nullptr;
+  // The agreed subprotocol and extensions, and the handles' shared state,
+  // when there are any: most connections have none of them.
+  struct Extras {
+    std::string subprotocol;
+    std::string extensions;
+    std::shared_ptr<detail::HandleState> handle;
+  };
+  Extras& extras();
+
+  Host& host_;
+  const Binding* binding_;
+  transport::SocketSlot socket_;
+  std::unique_ptr<transport::TlsFilter> tls_;
+  LazyByteBuffer inbox_;  // input held back by backpressure
+  transport::Address peer_;
+  std::string path_;
+  std::unique_ptr<Extras> extras_;
+  std::int64_t phase_started_;
   std::int64_t last_receive_ = 0;
   std::int64_t ping_sent_ = 0;  // when our unanswered ping left, 0 if none
   Phase phase_ = Phase::handshake;
-  bool want_write_ = false;     // output waits for EPOLLOUT
   bool paused_ = false;         // not reading: backpressure
   bool waiting_drain_ = false;  // output could not all be written
   bool closing_transport_ = false;
+  bool shutdown_sent_ = false;
   bool opened_ = false;
   bool close_reported_ = false;
-  bool tls_shutdown_sent_ = false;
-  bool peer_finished_ = false;  // EPOLLRDHUP seen: read to the end
+
+  friend class SessionList;
+  Session* prev_ = nullptr;
+  Session* next_ = nullptr;
+};
+
+// The sessions of one host, in an intrusive list (no allocation per
+// session). Loop thread only.
+class SessionList {
+ public:
+  void push_front(Session& s) noexcept;
+  void remove(Session& s) noexcept;
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  Session* front() const noexcept { return head_; }
+  static Session* next(const Session& s) noexcept { return s.next_; }
+  // Calls fn(session) for each session in the list now; fn may close
+  // sessions (this one or others: a closed session is freed only at the end
+  // of the iteration, and closing one twice does nothing).
+  template <typename Fn>
+  void for_each(Fn&& fn) {
+    std::vector<Session*> now;
+    now.reserve(size_);
+    for (Session* s = head_; s; s = s->next_) now.push_back(s);
+    for (Session* s : now) fn(*s);
+  }
+
+ private:
+  Session* head_ = nullptr;
+  std::size_t size_ = 0;
 };
 
 }  // namespace duplex::session

@@ -1,50 +1,59 @@
 #include "event_loop.hpp"
 
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <ctime>
-#include <system_error>
 
 namespace duplex::transport {
+namespace {
 
-// Wakes the loop from other threads through an eventfd.
-class EventLoop::Waker final : public IoHandler {
+// Ids for application timers, unique across loops so that a stale id never
+// cancels another loop's timer.
+std::atomic<TimerId> next_timer_id{1};
+
+}  // namespace
+
+// An application timer: its function, and its period when it repeats.
+class EventLoop::AppTimer final : public Timer {
  public:
-  explicit Waker(EventLoop& loop) : loop_(loop) {
-    fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (fd_ < 0) throw std::system_error(errno, std::system_category(), "eventfd");
-  }
-  ~Waker() { ::close(fd_); }
-  int fd() const noexcept { return fd_; }
-  void wake() noexcept {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const ssize_t n = ::write(fd_, &one, sizeof one);
-  }
-  void on_io(std::uint32_t) override {
-    std::uint64_t count;
-    [[maybe_unused]] const ssize_t n = ::read(fd_, &count, sizeof count);
-    loop_.run_posted();
+  AppTimer(EventLoop& loop, TimerId id, std::int64_t period, std::function<void()> fn)
+      : loop_(loop), id_(id), period_(period), fn_(std::move(fn)) {}
+
+  void on_timer() override {
+    if (period_ > 0) {
+      // Rescheduled before it runs, so that it may cancel itself (which
+      // frees it only at the end of the iteration).
+      loop_.schedule(*this, loop_.now() + period_);
+      fn_();
+      return;
+    }
+    auto fn = std::move(fn_);
+    loop_.app_timers_.erase(id_);  // frees this object
+    fn();
   }
 
  private:
   EventLoop& loop_;
-  int fd_;
+  TimerId id_;
+  std::int64_t period_;
+  std::function<void()> fn_;
 };
 
-EventLoop::EventLoop() : read_buffer_(new std::uint8_t[read_buffer_size]) {
-  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), "epoll_create1");
-  waker_ = std::make_unique<Waker>(*this);
-  watch(waker_->fd(), EPOLLIN, waker_.get());
+EventLoop::EventLoop()
+    : read_buffer_(new std::uint8_t[read_buffer_size]),
+      mailbox_(std::make_shared<detail::Mailbox>()) {
+  mailbox_->loop_ = this;
   refresh_now();
 }
 
 EventLoop::~EventLoop() {
-  waker_.reset();
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  detach_mailbox();
+}
+
+void EventLoop::detach_mailbox() noexcept {
+  std::vector<std::function<void()>> dropped;
+  std::lock_guard lock(mailbox_->mutex_);
+  mailbox_->loop_ = nullptr;
+  dropped.swap(mailbox_->queue_);
 }
 
 std::int64_t EventLoop::refresh_now() noexcept {
@@ -54,78 +63,93 @@ std::int64_t EventLoop::refresh_now() noexcept {
   return now_;
 }
 
-void EventLoop::watch(int fd, std::uint32_t events, IoHandler* handler) {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = handler;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    throw std::system_error(errno, std::system_category(), "epoll_ctl(ADD)");
-  }
-}
-
-void EventLoop::rewatch(int fd, std::uint32_t events, IoHandler* handler) {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = handler;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
-    throw std::system_error(errno, std::system_category(), "epoll_ctl(MOD)");
-  }
-}
-
-void EventLoop::unwatch(int fd) noexcept {
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+std::span<std::uint8_t> EventLoop::plain_buffer() {
+  if (!plain_buffer_) plain_buffer_.reset(new std::uint8_t[read_buffer_size]);
+  return {plain_buffer_.get(), read_buffer_size};
 }
 
 void EventLoop::stop() {
   stop_.store(true, std::memory_order_relaxed);
-  waker_->wake();
+  wake();
 }
 
 void EventLoop::post(std::function<void()> fn) {
-  bool wake;
-  {
-    std::lock_guard lock(posted_mutex_);
-    posted_.push_back(std::move(fn));
-    wake = !wake_pending_;
-    wake_pending_ = true;
-  }
-  // One eventfd write per batch of posts, not one per post.
-  if (wake) waker_->wake();
+  mailbox_->post(std::move(fn));
+}
+
+bool EventLoop::in_loop_thread() const noexcept {
+  return thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
 }
 
 void EventLoop::run_posted() {
   std::vector<std::function<void()>> batch;
   {
-    std::lock_guard lock(posted_mutex_);
-    batch.swap(posted_);
-    wake_pending_ = false;
+    std::lock_guard lock(mailbox_->mutex_);
+    batch.swap(mailbox_->queue_);
+    mailbox_->wake_pending_ = false;
   }
   for (auto& fn : batch) fn();
 }
 
-void EventLoop::mark_dirty(Flushable& f) {
-  if (f.dirty_) return;
-  f.dirty_ = true;
-  dirty_.push_back(&f);
+// ------------------------------------------------------- application timers
+
+TimerId EventLoop::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  const TimerId id = next_timer_id.fetch_add(1, std::memory_order_relaxed);
+  const std::int64_t ms = std::max<std::int64_t>(0, delay.count());
+  if (in_loop_thread()) {
+    start_timer(id, ms, 0, std::move(fn));
+  } else {
+    post([this, id, ms, fn = std::move(fn)]() mutable { start_timer(id, ms, 0, std::move(fn)); });
+  }
+  return id;
 }
 
-void EventLoop::defer(std::function<void()> fn) {
-  deferred_.push_back(std::move(fn));
+TimerId EventLoop::every(std::chrono::milliseconds period, std::function<void()> fn) {
+  const TimerId id = next_timer_id.fetch_add(1, std::memory_order_relaxed);
+  const std::int64_t ms = std::max<std::int64_t>(1, period.count());
+  if (in_loop_thread()) {
+    start_timer(id, ms, ms, std::move(fn));
+  } else {
+    post([this, id, ms, fn = std::move(fn)]() mutable { start_timer(id, ms, ms, std::move(fn)); });
+  }
+  return id;
 }
 
-void EventLoop::cancel_retry(Flushable& r) noexcept {
-  if (!r.retry_queued_) return;
-  r.retry_queued_ = false;
-  std::erase(retries_, &r);
+void EventLoop::cancel(TimerId id) {
+  if (in_loop_thread()) {
+    stop_timer(id);
+  } else {
+    post([this, id] { stop_timer(id); });
+  }
 }
 
-void EventLoop::retry_soon(Flushable& r) {
-  if (r.retry_queued_) return;
-  r.retry_queued_ = true;
-  retries_.push_back(&r);
+void EventLoop::start_timer(TimerId id, std::int64_t delay, std::int64_t period,
+                            std::function<void()> fn) {
+  auto timer = std::make_unique<AppTimer>(*this, id, period, std::move(fn));
+  // Timers set before run() count from when the loop starts turning.
+  schedule(*timer, refresh_now() + delay);
+  app_timers_.emplace(id, std::move(timer));
 }
 
-void EventLoop::end_iteration() {
+void EventLoop::stop_timer(TimerId id) {
+  auto it = app_timers_.find(id);
+  if (it == app_timers_.end()) return;
+  timers_.cancel(*it->second);
+  // A repeating timer may be cancelling itself from inside its function:
+  // free it once that returns.
+  defer([timer = std::shared_ptr<AppTimer>(std::move(it->second))] {});
+  app_timers_.erase(it);
+}
+
+// ------------------------------------------------------------ iterations
+
+void EventLoop::cancel_dirty(Flushable& f) noexcept {
+  if (!f.dirty_) return;
+  f.dirty_ = false;
+  std::erase(dirty_, &f);
+}
+
+void EventLoop::flush_dirty() {
   // A flush may mark further objects dirty (a close that queues a reply);
   // index-based so the vector may grow while we walk it.
   for (std::size_t i = 0; i < dirty_.size(); ++i) {
@@ -138,21 +162,13 @@ void EventLoop::end_iteration() {
     f->flush();
   }
   dirty_.clear();
-  // Retries queued now go to the next iteration: one busy connection gets
-  // one more turn per iteration, not the whole loop.
-  if (!retries_.empty()) {
-    std::vector<Flushable*> batch;
-    batch.swap(retries_);
-    for (Flushable* r : batch) {
-      r->retry_queued_ = false;
-      r->retry();
-    }
-    for (std::size_t i = 0; i < dirty_.size(); ++i) {
-      Flushable* f = dirty_[i];
-      f->dirty_ = false;
-      f->flush();
-    }
-    dirty_.clear();
+}
+
+void EventLoop::end_iteration() {
+  flush_dirty();
+  if (has_pending_work()) {
+    run_pending_work();
+    flush_dirty();
   }
   while (!deferred_.empty()) {
     auto batch = std::move(deferred_);
@@ -161,101 +177,58 @@ void EventLoop::end_iteration() {
   }
 }
 
-// ------------------------------------------------------------------ timers
-
-void EventLoop::heap_swap(std::size_t a, std::size_t b) noexcept {
-  std::swap(timers_[a], timers_[b]);
-  timers_[a]->heap_index_ = a;
-  timers_[b]->heap_index_ = b;
-}
-
-void EventLoop::heap_up(std::size_t i) noexcept {
-  while (i > 0) {
-    const std::size_t parent = (i - 1) / 2;
-    if (timers_[parent]->deadline_ <= timers_[i]->deadline_) break;
-    heap_swap(i, parent);
-    i = parent;
-  }
-}
-
-void EventLoop::heap_down(std::size_t i) noexcept {
-  const std::size_t n = timers_.size();
-  while (true) {
-    std::size_t smallest = i;
-    const std::size_t l = 2 * i + 1;
-    const std::size_t r = l + 1;
-    if (l < n && timers_[l]->deadline_ < timers_[smallest]->deadline_) smallest = l;
-    if (r < n && timers_[r]->deadline_ < timers_[smallest]->deadline_) smallest = r;
-    if (smallest == i) return;
-    heap_swap(i, smallest);
-    i = smallest;
-  }
-}
-
-void EventLoop::schedule(Timer& timer, std::int64_t deadline) {
-  if (timer.scheduled()) {
-    const std::int64_t old = timer.deadline_;
-    timer.deadline_ = deadline;
-    if (deadline < old) {
-      heap_up(timer.heap_index_);
-    } else {
-      heap_down(timer.heap_index_);
-    }
-    return;
-  }
-  timer.deadline_ = deadline;
-  timer.heap_index_ = timers_.size();
-  timers_.push_back(&timer);
-  heap_up(timer.heap_index_);
-}
-
-void EventLoop::cancel(Timer& timer) noexcept {
-  if (!timer.scheduled()) return;
-  const std::size_t i = timer.heap_index_;
-  const std::size_t last = timers_.size() - 1;
-  if (i != last) heap_swap(i, last);
-  timers_.pop_back();
-  timer.heap_index_ = Timer::unscheduled;
-  if (i < timers_.size()) {
-    heap_down(i);
-    heap_up(i);
-  }
-}
-
-void EventLoop::run_timers() {
-  while (!timers_.empty() && timers_.front()->deadline_ <= now_) {
-    Timer* t = timers_.front();
-    cancel(*t);
-    t->on_timer();
-  }
-}
-
 int EventLoop::poll_timeout() const noexcept {
-  if (!dirty_.empty() || !deferred_.empty() || !retries_.empty()) return 0;
-
+  if (!dirty_.empty() || !deferred_.empty() || has_pending_work()) return 0;
   if (timers_.empty()) return -1;
-  const std::int64_t wait = timers_.front()->deadline_ - now_;
+  const std::int64_t wait = timers_.next_deadline() - now_;
   if (wait <= 0) return 0;
   return wait > 60000 ? 60000 : static_cast<int>(wait);
 }
 
+void EventLoop::run_deferred() {
+  end_iteration();
+}
+
+void EventLoop::cancel_app_timers() {
+  while (!app_timers_.empty()) stop_timer(app_timers_.begin()->first);
+}
+
 void EventLoop::run() {
-  constexpr int max_events = 512;
-  epoll_event events[max_events];
+  thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   while (!stopping()) {
-    const int n = ::epoll_wait(epoll_fd_, events, max_events, poll_timeout());
-    refresh_now();
-    if (n < 0 && errno != EINTR)
-      throw std::system_error(errno, std::system_category(), "epoll_wait");
-    for (int i = 0; i < n; ++i) {
-      static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
-    }
-    run_timers();
+    wait(poll_timeout());
+    timers_.run_due(now_);
     end_iteration();
+    if (busy_ && !busy_()) break;
   }
   // Anything posted before stop() still runs, then pending output is flushed.
   run_posted();
   end_iteration();
+  thread_.store(std::thread::id{}, std::memory_order_relaxed);
 }
 
 }  // namespace duplex::transport
+
+namespace duplex {
+namespace detail {
+
+bool Mailbox::post(std::function<void()> fn) {
+  std::lock_guard lock(mutex_);
+  if (!loop_) return false;
+  queue_.push_back(std::move(fn));
+  // One wake-up per batch of posts, not one per post. Under the lock: the
+  // loop detaches itself under it too, so it cannot be gone meanwhile.
+  if (!wake_pending_) {
+    wake_pending_ = true;
+    loop_->wake();
+  }
+  return true;
+}
+
+}  // namespace detail
+
+bool LoopHandle::post(std::function<void()> fn) const {
+  return mailbox_ && mailbox_->post(std::move(fn));
+}
+
+}  // namespace duplex

@@ -1,60 +1,39 @@
-// One epoll event loop per thread. Level-triggered: a read that leaves data in
-// the socket is reported again, so a connection can stop reading (backpressure)
-// by dropping EPOLLIN and needs no extra recv() to find EAGAIN.
+// One event loop per thread. The loop owns what every backend shares:
+// timers, work posted from other threads, end-of-iteration work (flushing
+// what handlers queued, freeing what closed), application timers, and the
+// receive buffers every connection of the loop reads into. A backend (epoll
+// today) adds the readiness or completion source and makes the streams,
+// listeners and watches that use it.
 //
-// Work is batched per iteration: handlers mark connections "dirty" when they
-// queue output, and every dirty connection is flushed once after all I/O
-// events of the iteration ran, so many messages leave in one writev.
+// Work is batched per iteration: handlers mark objects dirty when they
+// queue output, and every dirty object flushes once after all I/O events of
+// the iteration ran, so many messages to one socket leave in one write.
+//
+// Thread rule: everything is for the loop's thread except post(), stop(),
+// mailbox() and the duplex::Loop members, which any thread may call.
 #pragma once
+
+#include "mailbox.hpp"
+#include "stream.hpp"
+#include "timer_heap.hpp"
+
+#include <duplex/loop.hpp>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <span>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace duplex::transport {
 
-class IoHandler {
- public:
-  virtual void on_io(std::uint32_t events) = 0;
-
- protected:
-  ~IoHandler() = default;
-};
-
-// A timer owned by whoever embeds it; the loop keeps it in a binary heap.
-class Timer {
- public:
-  virtual void on_timer() = 0;
-  bool scheduled() const noexcept { return heap_index_ != unscheduled; }
-  std::int64_t deadline() const noexcept { return deadline_; }
-  virtual ~Timer() = default;
-
- private:
-  friend class EventLoop;
-  static constexpr std::size_t unscheduled = static_cast<std::size_t>(-1);
-  std::size_t heap_index_ = unscheduled;
-  std::int64_t deadline_ = 0;
-};
-
-// A timer that runs a function: for owners that need more than one timer.
-class CallbackTimer final : public Timer {
- public:
-  explicit CallbackTimer(std::function<void()> fn) : fn_(std::move(fn)) {}
-  void on_timer() override { fn_(); }
-
- private:
-  std::function<void()> fn_;
-};
-
 // Work an object asks the loop for at the end of an iteration: flush its
-// output once (mark_dirty), or try reading again (retry_soon) because it
-// stopped with data possibly left in its socket, which edge-triggered epoll
-// will not report again. One base for both keeps objects small.
+// output once.
 class Flushable {
  public:
   virtual void flush() = 0;
@@ -62,91 +41,134 @@ class Flushable {
   // what flush() will read, so that walking many objects does not wait on
   // memory at each one.
   virtual void prefetch_for_flush() const noexcept {}
-  virtual void retry() {}
+
+ protected:
   virtual ~Flushable() = default;
 
  private:
   friend class EventLoop;
   bool dirty_ = false;
-  bool retry_queued_ = false;
 };
 
-class EventLoop {
+class EventLoop : public duplex::Loop {
  public:
-  EventLoop();
-  ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
+  virtual ~EventLoop();
 
-  // Runs until stop(). Must be called from one thread only.
+  // Runs until stop(). From one thread only.
   void run();
-  // Thread-safe: the loop returns after finishing its current iteration.
+  // Thread-safe: run() returns after finishing its current iteration.
   void stop();
-  // Thread-safe: runs `fn` on the loop thread, soon.
-  void post(std::function<void()> fn);
-
-  // Registers/changes/removes interest in a file descriptor (loop thread).
-  void watch(int fd, std::uint32_t events, IoHandler* handler);
-  void rewatch(int fd, std::uint32_t events, IoHandler* handler);
-  void unwatch(int fd) noexcept;
+  bool stopping() const noexcept { return stop_.load(std::memory_order_relaxed); }
+  // Lets run() be called again after it returned.
+  void reset_stop() noexcept { stop_.store(false, std::memory_order_relaxed); }
+  // Makes run() return by itself once `busy` says false at the end of an
+  // iteration (a client's loop: no connection and no timer left).
+  void stop_when_idle(std::function<bool()> busy) { busy_ = std::move(busy); }
+  // Runs end-of-iteration work now: for an owner tearing down while the
+  // loop is not running.
+  void run_deferred();
 
   // Monotonic milliseconds, read once per iteration.
   std::int64_t now() const noexcept { return now_; }
   std::int64_t refresh_now() noexcept;
 
-  void schedule(Timer& timer, std::int64_t deadline);
-  void cancel(Timer& timer) noexcept;
+  void schedule(Timer& timer, std::int64_t deadline) { timers_.schedule(timer, deadline); }
+  void cancel(Timer& timer) noexcept { timers_.cancel(timer); }
 
   // Queues `f` to be flushed at the end of this iteration (once).
-  void mark_dirty(Flushable& f);
-  // Calls r.retry() at the end of this iteration (once), after the flushes
-  // and before deferred work; the next epoll wait will not sleep meanwhile.
-  // A retry that asks again is called at the end of the next iteration.
-  void retry_soon(Flushable& r);
-  void cancel_retry(Flushable& r) noexcept;
-  // Runs `fn` at the end of this iteration, after the flushes and retries:
-  // for freeing objects that handlers later in the same epoll batch (or a
-  // queued retry) may still name.
-  void defer(std::function<void()> fn);
+  void mark_dirty(Flushable& f) {
+    if (f.dirty_) return;
+    f.dirty_ = true;
+    dirty_.push_back(&f);
+  }
+  // Forgets a dirty mark (an object about to be freed).
+  void cancel_dirty(Flushable& f) noexcept;
+  // Runs `fn` at the end of this iteration, after the flushes: for freeing
+  // objects that handlers later in the same batch of events may still name.
+  void defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
 
   // A receive buffer shared by every connection of this loop.
   std::span<std::uint8_t> read_buffer() noexcept { return {read_buffer_.get(), read_buffer_size}; }
   // A second one for decrypted TLS input (made on first use).
-  std::span<std::uint8_t> plain_buffer() {
-    if (!plain_buffer_) plain_buffer_.reset(new std::uint8_t[read_buffer_size]);
-    return {plain_buffer_.get(), read_buffer_size};
-  }
+  std::span<std::uint8_t> plain_buffer();
   static constexpr std::size_t read_buffer_size = 256 * 1024;
 
-  bool stopping() const noexcept { return stop_.load(std::memory_order_relaxed); }
-  // Lets run() be called again after it returned.
-  void reset_stop() noexcept { stop_.store(false, std::memory_order_relaxed); }
+  // The mailbox other threads post to (see duplex::LoopHandle).
+  const std::shared_ptr<detail::Mailbox>& mailbox() const noexcept { return mailbox_; }
+  // Application timers still to run (a client loop runs while there are),
+  // and cancelling them all.
+  std::size_t app_timer_count() const noexcept { return app_timers_.size(); }
+  void cancel_app_timers();
+
+  // ----- duplex::Loop: thread-safe
+  void post(std::function<void()> fn) override;
+  TimerId after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  TimerId every(std::chrono::milliseconds period, std::function<void()> fn) override;
+  void cancel(TimerId id) override;
+  bool in_loop_thread() const noexcept override;
+  LoopHandle handle() override { return LoopHandle(mailbox_); }
+
+  // ----- what a backend provides
+  // A stream over the connected socket `fd`, made in `slot`, reporting to
+  // `handler`. The stream owns the descriptor from now on.
+  virtual void open_stream(SocketSlot& slot, int fd, StreamHandler& handler) = 0;
+  // A stream that connects to `address` without blocking; the handler hears
+  // on_stream_connected() or on_stream_error(). An error now when the
+  // connect cannot even start.
+  virtual std::error_code connect_stream(SocketSlot& slot, const Address& address,
+                                         StreamHandler& handler) = 0;
+  // Accepts connections on the listening socket `fd` (owned from now on).
+  virtual std::unique_ptr<Listener> listen(int fd, AcceptHandler& handler) = 0;
+  // Tells `handler` whenever `fd` is readable, until unwatch_readable().
+  virtual void watch_readable(int fd, ReadableHandler& handler) = 0;
+  virtual void unwatch_readable(int fd) noexcept = 0;
+
+ protected:
+  EventLoop();
+
+  // Waits up to `timeout_ms` (-1: no limit) for I/O and handles it, with
+  // the clock refreshed (refresh_now) between the wait and the handling.
+  virtual void wait(int timeout_ms) = 0;
+  // Thread-safe: makes a wait() in progress return.
+  virtual void wake() noexcept = 0;
+  // Work of the backend's own that keeps the next wait from sleeping, and
+  // that it runs at the end of an iteration (after the first flushes).
+  virtual bool has_pending_work() const noexcept { return false; }
+  virtual void run_pending_work() {}
+
+  // Called by the backend when the waker fired: runs what was posted.
+  void run_posted();
+  // Stops taking posts (they are dropped from now on). A backend's
+  // destructor calls it first, before it tears down its waker.
+  void detach_mailbox() noexcept;
+  // Flushes every dirty object (a flush may mark others dirty).
+  void flush_dirty();
 
  private:
-  class Waker;
-  void run_posted();
-  void run_timers();
+  class AppTimer;
   void end_iteration();
   int poll_timeout() const noexcept;
-  void heap_up(std::size_t i) noexcept;
-  void heap_down(std::size_t i) noexcept;
-  void heap_swap(std::size_t a, std::size_t b) noexcept;
+  void start_timer(TimerId id, std::int64_t delay, std::int64_t period, std::function<void()> fn);
+  void stop_timer(TimerId id);
 
-  int epoll_fd_ = -1;
-  std::unique_ptr<Waker> waker_;
   std::atomic<bool> stop_{false};
+  std::atomic<std::thread::id> thread_{};
   std::int64_t now_ = 0;
-  std::vector<Timer*> timers_;
+  TimerHeap timers_;
   std::vector<Flushable*> dirty_;
-  std::vector<Flushable*> retries_;
-
   std::vector<std::function<void()>> deferred_;
+  std::unordered_map<TimerId, std::unique_ptr<AppTimer>> app_timers_;
+  std::function<bool()> busy_;
   std::unique_ptr<std::uint8_t[]> read_buffer_;
   std::unique_ptr<std::uint8_t[]> plain_buffer_;
+  std::shared_ptr<detail::Mailbox> mailbox_;
 
-  std::mutex posted_mutex_;
-  std::vector<std::function<void()>> posted_;
-  bool wake_pending_ = false;  // guarded by posted_mutex_
+  friend class detail::Mailbox;
 };
+
+// The loop the platform offers best: epoll on Linux.
+std::unique_ptr<EventLoop> make_event_loop();
 
 }  // namespace duplex::transport

@@ -15,7 +15,7 @@ namespace duplex::transport {
 // memory BIO, no extra copy.
 struct TlsBio {
   static int read(BIO* bio, char* out, int len) {
-    auto* s = static_cast<TlsStream*>(BIO_get_data(bio));
+    auto* s = static_cast<TlsEngine*>(BIO_get_data(bio));
     BIO_clear_retry_flags(bio);
     if (s->input_.empty()) {
       BIO_set_retry_read(bio);
@@ -27,7 +27,7 @@ struct TlsBio {
     return static_cast<int>(n);
   }
   static int write(BIO* bio, const char* in, int len) {
-    auto* s = static_cast<TlsStream*>(BIO_get_data(bio));
+    auto* s = static_cast<TlsEngine*>(BIO_get_data(bio));
     BIO_clear_retry_flags(bio);
     if (!s->output_) {
       BIO_set_retry_write(bio);
@@ -160,7 +160,7 @@ TlsContext::~TlsContext() {
   SSL_CTX_free(ctx_);
 }
 
-TlsStream::TlsStream(std::shared_ptr<TlsContext> ctx) : ctx_(std::move(ctx)) {
+TlsEngine::TlsEngine(std::shared_ptr<TlsContext> ctx) : ctx_(std::move(ctx)) {
   ssl_ = SSL_new(ctx_->get());
   BIO* bio = BIO_new(TlsBio::method());
   BIO_set_data(bio, this);
@@ -168,7 +168,7 @@ TlsStream::TlsStream(std::shared_ptr<TlsContext> ctx) : ctx_(std::move(ctx)) {
   SSL_set_accept_state(ssl_);
 }
 
-TlsStream::TlsStream(std::shared_ptr<TlsContext> ctx, const std::string& host)
+TlsEngine::TlsEngine(std::shared_ptr<TlsContext> ctx, const std::string& host)
     : ctx_(std::move(ctx)) {
   ssl_ = SSL_new(ctx_->get());
   BIO* bio = BIO_new(TlsBio::method());
@@ -190,20 +190,20 @@ TlsStream::TlsStream(std::shared_ptr<TlsContext> ctx, const std::string& host)
   }
 }
 
-TlsStream::~TlsStream() {
+TlsEngine::~TlsEngine() {
   SSL_free(ssl_);
 }
 
-bool TlsStream::handshake_done() const noexcept {
+bool TlsEngine::handshake_done() const noexcept {
   return SSL_is_init_finished(ssl_) == 1;
 }
 
-std::string_view TlsStream::server_name() const noexcept {
+std::string_view TlsEngine::server_name() const noexcept {
   const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
   return name ? std::string_view(name) : std::string_view{};
 }
 
-TlsStream::Status TlsStream::fail(int ret) {
+TlsEngine::Status TlsEngine::fail(int ret) {
   const int err = SSL_get_error(ssl_, ret);
   if (err == SSL_ERROR_WANT_READ) return Status::want_more;
   if (err == SSL_ERROR_ZERO_RETURN) return Status::closed;
@@ -221,7 +221,7 @@ TlsStream::Status TlsStream::fail(int ret) {
   return Status::failed;
 }
 
-TlsStream::Status TlsStream::handshake(protocol::OutputQueue& out) {
+TlsEngine::Status TlsEngine::handshake(protocol::OutputQueue& out) {
   ERR_clear_error();
   output_ = &out;
   const int r = SSL_do_handshake(ssl_);
@@ -229,7 +229,7 @@ TlsStream::Status TlsStream::handshake(protocol::OutputQueue& out) {
   return r == 1 ? Status::ok : fail(r);
 }
 
-std::size_t TlsStream::read(std::span<std::uint8_t> plaintext, Status& status,
+std::size_t TlsEngine::read(std::span<std::uint8_t> plaintext, Status& status,
                             protocol::OutputQueue& out) {
   ERR_clear_error();
   output_ = &out;  // reading may answer (TLS 1.3 key updates, alerts)
@@ -244,7 +244,7 @@ std::size_t TlsStream::read(std::span<std::uint8_t> plaintext, Status& status,
   return 0;
 }
 
-TlsStream::Status TlsStream::write(protocol::OutputQueue& plaintext, protocol::OutputQueue& out) {
+TlsEngine::Status TlsEngine::write(protocol::OutputQueue& plaintext, protocol::OutputQueue& out) {
   ERR_clear_error();
   output_ = &out;
   std::span<const std::uint8_t> parts[16];
@@ -267,7 +267,7 @@ TlsStream::Status TlsStream::write(protocol::OutputQueue& plaintext, protocol::O
   return Status::ok;
 }
 
-void TlsStream::shutdown(protocol::OutputQueue& out) noexcept {
+void TlsEngine::shutdown(protocol::OutputQueue& out) noexcept {
   ERR_clear_error();
   output_ = &out;
   SSL_shutdown(ssl_);

@@ -1,7 +1,7 @@
-// TLS as a byte transform under a WebSocket session (OpenSSL 3): ciphertext
-// in, plaintext out; plaintext in, ciphertext out. No socket calls here: the
-// session reads and writes the socket, on the same event loop, with the same
-// batching as plain TCP.
+// TLS on OpenSSL 3 as a byte transform: ciphertext in, plaintext out;
+// plaintext in, ciphertext out. No socket calls here: TlsFilter (tls_filter.hpp)
+// puts it over a stream, on the same event loop, with the same batching as
+// plain TCP.
 #pragma once
 
 #include <duplex/protocol/output_queue.hpp>
@@ -40,7 +40,7 @@ class TlsContext {
   bool verify_;
 };
 
-class TlsStream {
+class TlsEngine {
  public:
   enum class Status {
     ok,         // progress made (or nothing to do)
@@ -50,12 +50,12 @@ class TlsStream {
   };
 
   // Server side.
-  explicit TlsStream(std::shared_ptr<TlsContext> ctx);
+  explicit TlsEngine(std::shared_ptr<TlsContext> ctx);
   // Client side: SNI and certificate host check for `host` (a name or an IP).
-  TlsStream(std::shared_ptr<TlsContext> ctx, const std::string& host);
-  ~TlsStream();
-  TlsStream(const TlsStream&) = delete;
-  TlsStream& operator=(const TlsStream&) = delete;
+  TlsEngine(std::shared_ptr<TlsContext> ctx, const std::string& host);
+  ~TlsEngine();
+  TlsEngine(const TlsEngine&) = delete;
+  TlsEngine& operator=(const TlsEngine&) = delete;
 
   // Hands the stream ciphertext that arrived. All of it is taken in (partial
   // records wait inside OpenSSL).
@@ -78,10 +78,6 @@ class TlsStream {
   std::string_view server_name() const noexcept;
   // The failure was a plain-HTTP request sent to a TLS port.
   bool plain_http_request() const noexcept { return plain_http_; }
-
-  // Records waiting for the socket (kept here so plain connections do not
-  // carry an empty queue).
-  protocol::OutputQueue records;
 
  private:
   friend struct TlsBio;

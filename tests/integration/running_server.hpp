@@ -21,9 +21,9 @@ class RunningServer {
     if (options.threads == 0) options.threads = 1;
     server_ = std::make_unique<Server>(options);
     configure(*server_);
-    const auto ec = server_->listen();
-    if (ec) throw std::system_error(ec, "listen");
-    thread_ = std::thread([this] { result_ = server_->run(); });
+    const Status listening = server_->listen();
+    if (!listening) throw std::system_error(listening.error, "listen: " + listening.detail);
+    thread_ = std::thread([this] { result_ = server_->run().error; });
   }
   ~RunningServer() { stop(); }
 

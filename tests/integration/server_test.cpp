@@ -18,24 +18,28 @@ using namespace std::chrono_literals;
 void echo_routes(Server& s) {
   s.websocket("/echo", {.on_message = [](WebSocket& ws, Message m) { ws.send(m.data, m.opcode); }});
   s.websocket("/reject", {.on_upgrade = [](Upgrade& u) { u.reject(403, "rejected by hook"); }});
-  s.websocket("/protocol", {
-                               .on_upgrade =
-                                   [](Upgrade& u) {
-                                     for (auto p : u.subprotocols()) {
-                                       if (p == "chat.v2" || p == "chat.v1") {
-                                         u.accept(p);
-                                         break;
-                                       }
-                                     }
-                                     u.add_header("X-Route", "protocol");
-                                     u.set_user_data(std::string("hello from the hook"));
-                                   },
-                               .on_open =
-                                   [](WebSocket& ws) {
-                                     ws.send_text(std::string(ws.subprotocol()) + "|" +
-                                                  std::any_cast<std::string>(ws.user_data()));
-                                   },
-                           });
+  // A typed route: the hook fills in the connection's data.
+  struct Greeting {
+    std::string text;
+  };
+  s.websocket<Greeting>("/protocol",
+                        {
+                            .on_upgrade =
+                                [](Upgrade& u, Greeting& greeting) {
+                                  for (auto p : u.subprotocols()) {
+                                    if (p == "chat.v2" || p == "chat.v1") {
+                                      u.accept(p);
+                                      break;
+                                    }
+                                  }
+                                  u.add_header("X-Route", "protocol");
+                                  greeting.text = "hello from the hook";
+                                },
+                            .on_open =
+                                [](WebSocket& ws, Greeting& greeting) {
+                                  ws.send_text(std::string(ws.subprotocol()) + "|" + greeting.text);
+                                },
+                        });
   s.http("/health", [](const HttpRequest& r, HttpResponse& res) {
     res.body = "ok " + std::string(r.query) + "\n";
     res.headers.emplace_back("X-Health", "yes");

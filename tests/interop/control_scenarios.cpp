@@ -20,7 +20,7 @@ struct Recorder {
     if (failure.empty()) failure = std::move(why);
     ws.close();
   }
-  duplex::ClientHandlers handlers() {
+  duplex::Handlers<> handlers() {
     return {
         .on_message =
             [this](duplex::WebSocket& ws, duplex::Message m) {
@@ -33,7 +33,7 @@ struct Recorder {
   }
   // The failure that ended the run, or nothing when it ran to its end.
   std::optional<Outcome> run(duplex::Client& client, const Target& target,
-                             const duplex::ClientHandlers& h, std::chrono::seconds limit) {
+                             const duplex::Handlers<>& h, std::chrono::seconds limit) {
     const std::string& url = target.url;
     if (const auto ec = client.connect(url, target.options, h)) {
       return fail("cannot connect to " + url + ": " + ec.message());
@@ -65,7 +65,7 @@ Outcome ping_peer(const Target& target) {
       recorder.stop_with(ws, "cannot ping: " + ec.message());
     }
   };
-  duplex::ClientHandlers h = recorder.handlers();
+  duplex::Handlers<> h = recorder.handlers();
   h.on_open = send_next;
   h.on_pong = [&](duplex::WebSocket& ws, std::string_view payload) {
     if (answered == payloads.size()) return recorder.stop_with(ws, "unexpected extra pong");
@@ -91,7 +91,7 @@ Outcome answer_peer_ping(const Target& target, const std::string& payload) {
   bool reported = false;
   Recorder recorder;
   duplex::Client client;
-  duplex::ClientHandlers h = recorder.handlers();
+  duplex::Handlers<> h = recorder.handlers();
   h.on_open = [&](duplex::WebSocket& ws) { ws.send(payload); };
   h.on_ping = [&](duplex::WebSocket& ws, std::string_view got) {
     if (got != payload) {
@@ -121,7 +121,7 @@ Outcome answer_peer_ping(const Target& target, const std::string& payload) {
 Outcome close_with(const Target& target, unsigned code, const std::string& reason) {
   Recorder recorder;
   duplex::Client client;
-  duplex::ClientHandlers h = recorder.handlers();
+  duplex::Handlers<> h = recorder.handlers();
   h.on_open = [&](duplex::WebSocket& ws) {
     if (const auto ec = ws.close(static_cast<duplex::CloseCode>(code), reason)) {
       recorder.failure = "close(" + std::to_string(code) + ") refused: " + ec.message();
@@ -140,7 +140,7 @@ Outcome close_with(const Target& target, unsigned code, const std::string& reaso
 Outcome closed_by_peer(const Target& target, unsigned code, const std::string& reason) {
   Recorder recorder;
   duplex::Client client;
-  duplex::ClientHandlers h = recorder.handlers();
+  duplex::Handlers<> h = recorder.handlers();
   const std::string request = std::to_string(code) + (reason.empty() ? "" : " " + reason);
   h.on_open = [&](duplex::WebSocket& ws) { ws.send(request); };
   if (auto failed = recorder.run(client, target, h, kLimit)) return *failed;
@@ -159,7 +159,7 @@ Outcome close_promptly(const Target& target, unsigned count, std::chrono::millis
     Recorder recorder;
     duplex::Client client;
     Clock::time_point closed_at{};
-    duplex::ClientHandlers h = recorder.handlers();
+    duplex::Handlers<> h = recorder.handlers();
     h.on_open = [&](duplex::WebSocket& ws) {
       closed_at = Clock::now();
       ws.close();

@@ -30,7 +30,7 @@ Outcome run_echo_sequence(const std::string& url, const EchoRun& run) {
   };
 
   duplex::Client client;
-  duplex::ClientHandlers handlers{
+  duplex::Handlers<> handlers{
       .on_open =
           [&](duplex::WebSocket& ws) {
             const std::string_view chosen = ws.subprotocol();

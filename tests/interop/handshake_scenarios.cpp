@@ -19,7 +19,7 @@ struct Attempt {
 Attempt attempt(const std::string& url, const duplex::ClientOptions& options) {
   Attempt result;
   duplex::Client client;
-  duplex::ClientHandlers handlers{
+  duplex::Handlers<> handlers{
       .on_open =
           [&](duplex::WebSocket& ws) {
             result.opened = true;

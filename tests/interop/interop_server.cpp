@@ -115,7 +115,7 @@ class LastClose {
   std::string text_ = "none";
 };
 
-duplex::WebSocketRoute echo_route(std::shared_ptr<LastClose> last_close) {
+duplex::Handlers<> echo_route(std::shared_ptr<LastClose> last_close) {
   return {
       .on_message = echo,
       .on_close = [last_close](duplex::WebSocket&, duplex::CloseCode code,
@@ -129,12 +129,12 @@ duplex::HttpHandler last_close_page(std::shared_ptr<LastClose> last_close) {
   };
 }
 
-duplex::WebSocketRoute reject_route() {
+duplex::Handlers<> reject_route() {
   return {.on_upgrade = [](duplex::Upgrade& u) { u.reject(403, "rejected by hook"); }};
 }
 
 // The server's preference decides, not the order the client offered them in.
-duplex::WebSocketRoute protocol_route() {
+duplex::Handlers<> protocol_route() {
   return {
       .on_upgrade =
           [](duplex::Upgrade& u) {
@@ -170,11 +170,11 @@ void close_as_asked(duplex::WebSocket& ws, duplex::Message m) {
   }
 }
 
-duplex::WebSocketRoute close_route() {
+duplex::Handlers<> close_route() {
   return {.on_message = close_as_asked};
 }
 
-duplex::WebSocketRoute ping_route() {
+duplex::Handlers<> ping_route() {
   return {
       .on_message =
           [](duplex::WebSocket& ws, duplex::Message m) {
@@ -185,19 +185,19 @@ duplex::WebSocketRoute ping_route() {
   };
 }
 
-// The host name of the TLS handshake (SNI), as the upgrade hook sees it.
-duplex::WebSocketRoute server_name_route() {
+// The host name of the TLS handshake (SNI), as the upgrade hook sees it,
+// kept in the connection's typed data.
+struct ServerName {
+  std::string name;
+};
+duplex::Handlers<ServerName> server_name_route() {
   return {
       .on_upgrade =
-          [](duplex::Upgrade& u) {
-            u.set_user_data(std::string(u.server_name()));
+          [](duplex::Upgrade& u, ServerName& sni) {
+            sni.name = std::string(u.server_name());
             u.accept();
           },
-      .on_open =
-          [](duplex::WebSocket& ws) {
-            const auto* name = std::any_cast<std::string>(&ws.user_data());
-            ws.send("sni:" + (name ? *name : std::string("(no user data)")));
-          },
+      .on_open = [](duplex::WebSocket& ws, ServerName& sni) { ws.send("sni:" + sni.name); },
   };
 }
 
@@ -225,17 +225,17 @@ int main(int argc, char** argv) {
   server.websocket("/protocol", protocol_route());
   server.websocket("/close", close_route());
   server.websocket("/ping", ping_route());
-  server.websocket("/sni", server_name_route());
+  server.websocket<ServerName>("/sni", server_name_route());
 
-  if (const auto ec = server.listen()) {
-    std::fprintf(stderr, "duplex_interop_server: cannot listen: %s\n", ec.message().c_str());
+  if (const duplex::Status listening = server.listen(); !listening) {
+    std::fprintf(stderr, "duplex_interop_server: cannot listen: %s\n", listening.message().c_str());
     return 1;
   }
   const char* scheme = options.tls.cert_file.empty() ? "ws" : "wss";
   std::printf("listening on %s://127.0.0.1:%u\n", scheme, static_cast<unsigned>(server.port()));
   std::fflush(stdout);
-  if (const auto ec = server.run()) {
-    std::fprintf(stderr, "duplex_interop_server: %s\n", ec.message().c_str());
+  if (const duplex::Status ran = server.run(); !ran) {
+    std::fprintf(stderr, "duplex_interop_server: %s\n", ran.message().c_str());
     return 1;
   }
   return 0;

@@ -100,6 +100,16 @@ class Connection {
   // fresh mask each.
   std::error_code send_prepared(SharedBytes& frames);
 
+  // Applies the limits and send settings of `options` (not its role or
+  // transform): for a connection whose settings are known only once its
+  // handshake chose them (a server route). Before the first frame only.
+  void set_limits(const ConnectionOptions& options) noexcept {
+    max_message_ = options.max_message_size;
+    max_frame_ = options.max_frame_size;
+    fragment_size_ = options.fragment_size;
+    auto_pong_ = options.auto_pong;
+  }
+
   // Sets the per-message extension once the handshake has agreed on one;
   // the connection owns it from then on.
   void set_transform(std::unique_ptr<MessageTransform> transform) noexcept {

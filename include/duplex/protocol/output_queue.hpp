@@ -13,6 +13,15 @@
 
 namespace duplex::protocol {
 
+class OutputQueue;
+
+namespace detail {
+struct OutputChunk;  // a queue node: storage or shared segments (output_queue.cpp)
+// Asks the CPU to start loading the oldest and newest pending chunks of
+// `queue`, which a write will read soon: for loops that walk many queues.
+void prefetch(const OutputQueue& queue) noexcept;
+}  // namespace detail
+
 // Immutable, reference-counted bytes that several output queues may hold.
 class SharedBytes {
  public:
@@ -59,23 +68,22 @@ class OutputQueue {
   // Appends every pending byte to `out` and empties the queue: a copy, for
   // tools, tests and blocking transports that write from one buffer.
   void drain_to(std::string& out);
-  // Asks the CPU to start loading the oldest and newest pending chunks,
-  // which gather() will read soon (a hint; no effect on the contents).
-  void prefetch() const noexcept {
-    if (head_) {
-      __builtin_prefetch(head_);
-      __builtin_prefetch(tail_);
-    }
-  }
-
-  struct Chunk;
 
  private:
+  friend void detail::prefetch(const OutputQueue& queue) noexcept;
+  using Chunk = detail::OutputChunk;
   Chunk* new_tail(std::size_t n);
 
   Chunk* head_ = nullptr;
   Chunk* tail_ = nullptr;
   std::size_t size_ = 0;
 };
+
+inline void detail::prefetch(const OutputQueue& queue) noexcept {
+  if (queue.head_) {
+    __builtin_prefetch(queue.head_);
+    __builtin_prefetch(queue.tail_);
+  }
+}
 
 }  // namespace duplex::protocol

@@ -56,8 +56,8 @@ class ServerProtocol {
   /// Answers an `http_request` with a complete response; then close.
   void respond(std::string_view response);
 
-  /// The handshake (its request, while it lives): valid until the
-  /// connection opens.
+  /// The handshake, with the request it read (kept in copies of this
+  /// object's, valid until it is destroyed).
   ServerHandshake& handshake() noexcept { return *handshake_; }
   /// What was agreed, once open.
   const Agreement& agreement() const noexcept { return agreement_; }
@@ -75,6 +75,7 @@ class ServerProtocol {
   std::unique_ptr<ServerHandshake> handshake_;
   Connection connection_;
   Agreement agreement_;
+  ByteBuffer input_copy_;            // the last input of the handshake
   ByteBuffer early_;                 // a copy: the caller's buffer may be reused
   std::span<std::uint8_t> pending_;  // frame bytes that came with the request
   bool open_ = false;

@@ -1,9 +1,9 @@
-// Server internals shared by its loops: options, routes, and the settings
-// every session reads.
+// The server's internals, shared by its loops: options, routes, the
+// handshake policy, TLS, and the counters every loop updates.
 #pragma once
 
-#include "../session/session.hpp"
 #include "../transport/tls.hpp"
+#include "route.hpp"
 
 #include <duplex/protocol/permessage_deflate.hpp>
 #include <duplex/protocol/server_handshake.hpp>
@@ -17,41 +17,38 @@
 #include <vector>
 
 namespace duplex::server {
-
 class ServerLoop;
+}
 
-struct Route {
-  WebSocketRoute route;
-  session::EventHandlers handlers;
-};
+namespace duplex::detail {
 
-}  // namespace duplex::server
-
-namespace duplex {
-
-struct Server::Impl {
-  explicit Impl(ServerOptions o);
-  ~Impl();
+struct ServerState {
+  explicit ServerState(ServerOptions o);
+  ~ServerState();
 
   const server::Route* find_route(std::string_view path) const;
   const HttpHandler* find_http(std::string_view path) const;
   void count_subscription(std::string_view topic, int delta);
   void log(LogLevel level, std::string_view text) const;
+  server::Route make_route(std::string path, std::shared_ptr<const Callbacks> callbacks,
+                           const RouteOptions& options) const;
 
   ServerOptions options;
-  session::SessionSettings settings;
+  // What connections run with until a route is chosen (the handshake timeout).
+  session::Binding handshake_binding;
   protocol::ServerPolicy policy;  // the handshake's rules: limits, origins
-  // The extensions routes offer (permessage-deflate when enabled).
+  // permessage-deflate with the server's settings, for routes that compress.
   std::unique_ptr<protocol::PerMessageDeflate> deflate;
-  std::vector<const protocol::PerMessageExtension*> extensions;
   std::string static_root;                     // real path of options.static_dir, or empty
   std::shared_ptr<transport::TlsContext> tls;  // set when serving wss://
   std::unordered_map<std::string, std::unique_ptr<server::Route>> routes;
   std::unordered_map<std::string, HttpHandler> http_routes;
-  std::mutex loops_mutex;  // stop() may run on any thread while run() tears down
+
+  std::mutex loops_mutex;  // stop() and post() may run on any thread while run() tears down
   std::vector<std::unique_ptr<server::ServerLoop>> loops;
   std::uint16_t bound_port = 0;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> listening{false};
 
   // Subscribers per topic across all loops, for the thread-safe queries.
   mutable std::mutex topics_mutex;
@@ -69,7 +66,6 @@ struct Server::Impl {
   alignas(64) std::atomic<std::uint64_t> messages_dropped{0};
   std::atomic<std::uint64_t> slow_consumers_closed{0};
   std::atomic<std::size_t> connections{0};
-  bool listening = false;
 };
 
-}  // namespace duplex
+}  // namespace duplex::detail

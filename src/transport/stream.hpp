@@ -1,0 +1,131 @@
+// The narrow interface between the transport and what runs over it: a byte
+// stream that delivers what it reads to a handler and takes gathered writes
+// from an output queue. Backends implement it over sockets (epoll today);
+// TLS implements it over another stream. Loop thread only, all of it.
+#pragma once
+
+#include "socket.hpp"
+
+#include <duplex/protocol/output_queue.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace duplex::transport {
+
+// What a stream tells its owner. Callbacks run on the loop thread and may
+// close the stream (or its owner) from inside; the stream checks for that.
+class StreamHandler {
+ public:
+  // Bytes arrived. The view (into a buffer of the loop's) is valid during
+  // the call only; the handler may change the bytes in place (unmasking).
+  virtual void on_stream_data(std::span<std::uint8_t> bytes) = 0;
+  // The peer finished sending (FIN, or TLS close_notify): nothing more comes.
+  virtual void on_stream_end() = 0;
+  // The stream failed (reset, TLS error, refused connect): close it.
+  virtual void on_stream_error(std::error_code error, std::string_view detail) = 0;
+  // A write that returned Write::blocked may go on now.
+  virtual void on_stream_writable() = 0;
+  // A connect() finished: writes and reads may begin.
+  virtual void on_stream_connected() {}
+
+ protected:
+  ~StreamHandler() = default;
+};
+
+class Stream {
+ public:
+  enum class Write : std::uint8_t {
+    done,     // the queue is empty: everything went to the kernel
+    blocked,  // the kernel took what it could; on_stream_writable() follows
+    failed,   // the stream failed; on_stream_error() was called
+  };
+
+  virtual ~Stream() = default;
+
+  // Writes what `queue` holds, gathered, and consumes what was taken. The
+  // queue must stay alive (and may grow) until the write is done.
+  virtual Write write(protocol::OutputQueue& queue) = 0;
+  // Backpressure: stop delivering data until resume_reading().
+  virtual void pause_reading() noexcept = 0;
+  virtual void resume_reading() = 0;
+  // After the last write: tell the peer we are done (FIN; TLS sends
+  // close_notify first). Reading goes on until the peer's end.
+  virtual void shutdown_write() = 0;
+  // Closes now; no callback follows.
+  virtual void close() noexcept = 0;
+  // Bytes a write accepted that have not reached the kernel yet (TLS
+  // records waiting for room).
+  virtual std::size_t pending() const noexcept { return 0; }
+  // Who hears of this stream's events from now on.
+  virtual void set_handler(StreamHandler& handler) noexcept = 0;
+};
+
+// Room for a backend's socket stream inside the object that uses it, so
+// that a connection needs no allocation of its own for its socket.
+class SocketSlot {
+ public:
+  static constexpr std::size_t capacity = 40;
+
+  SocketSlot() = default;
+  SocketSlot(const SocketSlot&) = delete;
+  SocketSlot& operator=(const SocketSlot&) = delete;
+  ~SocketSlot() { reset(); }
+
+  template <typename T, typename... Args>
+  T& emplace(Args&&... args) {
+    static_assert(sizeof(T) <= capacity && alignof(T) <= alignof(void*));
+    reset();
+    T* made = new (storage_) T(std::forward<Args>(args)...);
+    stream_ = made;
+    return *made;
+  }
+  // Destroys the stream (closing its socket).
+  void reset() noexcept {
+    if (stream_) {
+      stream_->~Stream();
+      stream_ = nullptr;
+    }
+  }
+  Stream* get() noexcept { return stream_; }
+  explicit operator bool() const noexcept { return stream_ != nullptr; }
+
+ private:
+  alignas(void*) unsigned char storage_[capacity];
+  Stream* stream_ = nullptr;
+};
+
+// Accepted connections of a listening socket.
+class AcceptHandler {
+ public:
+  virtual void on_accept(int fd, const Address& peer) = 0;
+  // Accepting paused for a moment: the process ran out of descriptors or
+  // memory (`error` is the errno). Called once per pause.
+  virtual void on_accept_paused(int error) = 0;
+
+ protected:
+  ~AcceptHandler() = default;
+};
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // Stops accepting and closes the listening socket.
+  virtual void close() noexcept = 0;
+};
+
+// A descriptor to be told about when it is readable (a signalfd, say).
+class ReadableHandler {
+ public:
+  virtual void on_readable() = 0;
+
+ protected:
+  ~ReadableHandler() = default;
+};
+
+}  // namespace duplex::transport
