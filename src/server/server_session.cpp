@@ -29,38 +29,35 @@ void ServerSession::start(int fd) {
 
 bool ServerSession::deliver(LoopDelivery& delivery) {
   if (!is_open_now()) return false;
-  const Route& r = route();
-  const std::size_t limit = r.settings.max_backpressure;
+  const std::size_t limit = route().settings.max_backpressure;
+  if (buffered() > limit && !make_room(limit)) return false;
+  const protocol::MessageTransform* transform = conn_.transform();
+  if (!transform) return queue_shared(delivery.plain());
+  // Encoded (compressed) once for everyone who can share it.
+  if (transform->shared_encoding_key() >= 0) return queue_shared(delivery.encoded(*transform));
+  // Our compressor keeps context with this peer: compress for it alone.
+  const PublishedMessage& message = delivery.message();
+  return !do_send(message.payload(), message.opcode());
+}
+
+__attribute__((noinline)) bool ServerSession::make_room(std::size_t limit) {
   // A burst of publications can fill a healthy reader's queue within one
   // loop iteration, before the end-of-iteration flush: hand the queue to
   // the kernel first, and call slow only a reader whose socket is full too.
-  if (buffered() > limit) flush_now();
+  write_now();
   if (!is_open_now()) return false;
-  if (buffered() > limit) {
-    detail::ServerState& server = owner().server();
-    if (r.slow_consumer == SlowConsumerPolicy::drop_message) {
-      server.messages_dropped.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      server.slow_consumers_closed.fetch_add(1, std::memory_order_relaxed);
-      log(LogLevel::info, "closing slow consumer " + peer().to_string());
-      do_close(r.slow_consumer_close_code,
-               "too slow: more than " + std::to_string(limit) + " bytes waiting");
-    }
-    return false;
-  }
-  std::error_code ec;
-  const protocol::MessageTransform* transform = conn_.transform();
-  if (!transform) {
-    ec = send_prepared(delivery.plain());
-  } else if (transform->shared_encoding_key() >= 0) {
-    // Encoded (compressed) once for everyone who can share it.
-    ec = send_prepared(delivery.encoded(*transform));
+  if (buffered() <= limit) return true;
+  detail::ServerState& server = owner().server();
+  const Route& r = route();
+  if (r.slow_consumer == SlowConsumerPolicy::drop_message) {
+    server.messages_dropped.fetch_add(1, std::memory_order_relaxed);
   } else {
-    // Our compressor keeps context with this peer: compress for it alone.
-    const PublishedMessage& message = delivery.message();
-    ec = do_send(message.payload(), message.opcode());
+    server.slow_consumers_closed.fetch_add(1, std::memory_order_relaxed);
+    log(LogLevel::info, "closing slow consumer " + peer().to_string());
+    do_close(r.slow_consumer_close_code,
+             "too slow: more than " + std::to_string(limit) + " bytes waiting");
   }
-  return !ec;
+  return false;
 }
 
 void ServerSession::on_handshake_error(std::error_code error, std::string_view detail) {

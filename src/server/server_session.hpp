@@ -36,6 +36,9 @@ class ServerSession final : public session::Session {
   void on_handshake_timeout() override;
 
   ServerLoop& owner() noexcept;
+  // A subscriber over its backpressure limit: try the kernel, then apply
+  // the slow-consumer policy. True when there is room now.
+  bool make_room(std::size_t limit);
   const Route& route() const noexcept { return static_cast<const Route&>(binding()); }
   void upgrade(std::span<std::uint8_t> leftover);
   void serve_http(const protocol::HttpRequestHead& head);

@@ -2,8 +2,6 @@
 
 #include "server_session.hpp"
 
-#include <algorithm>
-
 namespace duplex::server {
 
 TopicRegistry::~TopicRegistry() = default;
@@ -77,13 +75,6 @@ void TopicRegistry::remove(ServerSession& session, std::size_t index) {
   }
 
   Topic& topic = *sub.topic;
-  if (delivering_ > 0) {
-    // A delivery is walking a topic's list (a subscriber closed during it):
-    // leave a hole, filled once the walk is over.
-    topic.subscribers[sub.slot].session = nullptr;
-    holes_.push_back(&topic);
-    return;
-  }
   const TopicSubscriber moved = topic.subscribers.back();
   topic.subscribers[sub.slot] = moved;
   topic.subscribers.pop_back();
@@ -102,45 +93,15 @@ std::size_t TopicRegistry::deliver(std::string_view name, PublishedMessage& fram
   if (it == topics_.end()) return 0;
   const auto& subscribers = it->second->subscribers;
   std::size_t delivered = 0;
+  // Delivery queues bytes and runs no application code: nothing closes or
+  // subscribes under this walk (a failed write reaches its session at the
+  // end of the iteration), so the list cannot change while we walk it.
   const std::uint64_t sequence = frame.sequence();
-  // A delivery can close a subscriber (its socket failed) and its handlers
-  // can subscribe others: by index, with leavers leaving holes (see remove).
-  ++delivering_;
-  {
-    LoopDelivery delivery(frame);
-    for (std::size_t i = 0; i < subscribers.size(); ++i) {
-      const TopicSubscriber s = subscribers[i];
-      if (s.session && s.session != skip && s.since <= sequence && s.session->deliver(delivery)) {
-        ++delivered;
-      }
-    }
+  LoopDelivery delivery(frame);
+  for (const TopicSubscriber& s : subscribers) {
+    if (s.session != skip && s.since <= sequence && s.session->deliver(delivery)) ++delivered;
   }
-  if (--delivering_ == 0 && !holes_.empty()) fill_holes();
   return delivered;
-}
-
-void TopicRegistry::fill_holes() {
-  std::vector<Topic*> topics;
-  topics.swap(holes_);
-  std::sort(topics.begin(), topics.end());
-  topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
-  for (Topic* topic : topics) {
-    auto& list = topic->subscribers;
-    for (std::size_t i = 0; i < list.size();) {
-      if (list[i].session) {
-        ++i;
-        continue;
-      }
-      list[i] = list.back();
-      list.pop_back();
-      if (i < list.size() && list[i].session) {
-        for (Subscription& s : *subscriptions(*list[i].session)) {
-          if (s.topic == topic) s.slot = i;
-        }
-      }
-    }
-    if (list.empty()) topics_.erase(topics_.find(topic->name));
-  }
 }
 
 std::size_t TopicRegistry::subscriber_count(std::string_view name) const {

@@ -59,10 +59,6 @@ WebSocketHandle Session::make_handle() {
   return WebSocketHandle(state);
 }
 
-std::size_t Session::buffered() const noexcept {
-  return conn_.output().size() + (tls_ ? tls_->pending() : 0);
-}
-
 // ------------------------------------------------------------- the stream
 
 void Session::attach_socket(int fd) {
@@ -233,9 +229,18 @@ void Session::prefetch_for_flush() const noexcept {
   protocol::detail::prefetch(conn_.output());
 }
 
+void Session::write_now() {
+  if (phase_ == Phase::closed || !has_stream()) return;
+  if (stream().write(conn_.output()) == transport::Stream::Write::blocked &&
+      phase_ == Phase::open) {
+    waiting_drain_ = true;
+  }
+}
+
 void Session::flush() {
   if (phase_ == Phase::closed || !has_stream()) return;
   const auto written = stream().write(conn_.output());
+  // A failure is reported (and closes us) at the end of the iteration.
   if (phase_ == Phase::closed || written == transport::Stream::Write::failed) return;
   if (written == transport::Stream::Write::blocked) {
     // The rest waits for on_stream_writable().
@@ -404,12 +409,6 @@ std::error_code Session::do_send_fragment(std::string_view data, Opcode opcode, 
 
 std::error_code Session::do_ping(std::string_view payload) {
   const auto ec = conn_.ping(protocol::Connection::as_bytes(payload));
-  if (!ec) queue_output();
-  return ec;
-}
-
-std::error_code Session::send_prepared(protocol::SharedBytes& frames) {
-  const auto ec = conn_.send_prepared(frames);
   if (!ec) queue_output();
   return ec;
 }

@@ -118,17 +118,26 @@ class Session : public WebSocket,
   // Drops the connection now, reporting `why` with 1006.
   void do_terminate(std::string_view why);
   // Queued and not yet taken by the kernel (TLS records included).
-  std::size_t buffered() const noexcept;
+  std::size_t buffered() const noexcept {
+    return conn_.output().size() + (tls_ ? tls_->pending() : 0);
+  }
   bool is_open_now() const noexcept { return phase_ == Phase::open; }
   std::string_view path_view() const noexcept { return path_; }
   std::string_view subprotocol_view() const noexcept;
   std::string_view extensions_view() const noexcept;
   WebSocketHandle make_handle();
 
-  // Queues bytes that already hold whole frames (a published message).
-  std::error_code send_prepared(protocol::SharedBytes& frames);
-  // Writes what is queued now instead of at the end of the iteration.
-  void flush_now() { flush(); }
+  // Queues bytes that already hold whole frames (a published message);
+  // false when the connection no longer sends.
+  bool queue_shared(protocol::SharedBytes& frames) {
+    if (conn_.send_prepared(frames)) return false;
+    queue_output();
+    return true;
+  }
+  // Writes what is queued now, and nothing else: no handler runs, nothing
+  // closes (a failure is reported at the end of the iteration), so a
+  // fan-out may call it while it walks a topic's subscribers.
+  void write_now();
 
   // The host's own state for this session (the server's subscriptions).
   void* host_data = nullptr;

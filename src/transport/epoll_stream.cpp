@@ -36,12 +36,8 @@ void EpollStream::close() noexcept {
   fd_ = -1;
 }
 
-void EpollStream::fail(int error) {
-  handler_->on_stream_error(std::error_code(error, std::system_category()), {});
-}
-
 void EpollStream::on_io(std::uint32_t events) {
-  if (fd_ < 0) return;
+  if (fd_ < 0 || write_error_) return;
   if (connecting_) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     connecting_ = false;
@@ -72,6 +68,10 @@ void EpollStream::on_io(std::uint32_t events) {
 
 void EpollStream::retry() {
   retry_queued_ = false;
+  if (write_error_) {
+    handler_->on_stream_error(std::error_code(write_error_, std::system_category()), {});
+    return;
+  }
   read();
 }
 
@@ -96,7 +96,9 @@ void EpollStream::read() {
       return;
     }
     if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) fail(errno);
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      handler_->on_stream_error(std::error_code(errno, std::system_category()), {});
+    }
     return;
   }
   if (!paused_) read_later();
@@ -109,7 +111,7 @@ void EpollStream::resume_reading() {
 }
 
 Stream::Write EpollStream::write(protocol::OutputQueue& queue) {
-  if (fd_ < 0) return Write::failed;
+  if (fd_ < 0 || write_error_) return Write::failed;
   if (connecting_) return Write::blocked;  // on_stream_connected() comes first
   const auto parts = loop_.gather_parts();
   iovec* iov = loop_.iovecs();
@@ -146,7 +148,8 @@ Stream::Write EpollStream::write(protocol::OutputQueue& queue) {
         want_write_ = true;
         return Write::blocked;
       }
-      fail(errno);
+      write_error_ = static_cast<std::uint8_t>(errno);
+      read_later();  // reports it at the end of the iteration
       return Write::failed;
     }
     queue.consume(static_cast<std::size_t>(n));

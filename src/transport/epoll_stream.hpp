@@ -29,7 +29,6 @@ class EpollStream final : public Stream, private IoHandler {
   void retry() override;
   void read();
   void read_later();
-  void fail(int error);
 
   EpollLoop& loop_;
   StreamHandler* handler_;
@@ -41,6 +40,9 @@ class EpollStream final : public Stream, private IoHandler {
   bool connecting_ : 1;             // the connect has not completed yet
   bool peer_finished_ : 1 = false;  // EPOLLRDHUP seen: read to the end
   bool retry_queued_ : 1 = false;
+  // A write's failure (its errno), reported at the end of the iteration:
+  // the writer (a fan-out walking a topic's subscribers) is not re-entered.
+  std::uint8_t write_error_ = 0;
 };
 
 }  // namespace duplex::transport

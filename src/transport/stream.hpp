@@ -43,7 +43,10 @@ class Stream {
   enum class Write : std::uint8_t {
     done,     // the queue is empty: everything went to the kernel
     blocked,  // the kernel took what it could; on_stream_writable() follows
-    failed,   // the stream failed; on_stream_error() was called
+    // The stream failed; on_stream_error() follows at the end of the
+    // iteration, never from inside write(): a writer walking many streams
+    // (a fan-out) is not re-entered.
+    failed,
   };
 
   virtual ~Stream() = default;

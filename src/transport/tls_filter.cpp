@@ -87,6 +87,14 @@ void TlsFilter::on_stream_writable() {
   handler_->on_stream_writable();
 }
 
+Stream::Write TlsFilter::failed_later(std::error_code error) {
+  write_failed_ = true;
+  loop_.defer([alive = std::weak_ptr<int>(alive_), this, error, detail = engine_.error()] {
+    if (alive.lock() && !closed_) handler_->on_stream_error(error, detail);
+  });
+  return Write::failed;
+}
+
 Stream::Write TlsFilter::send_records() {
   const Write w = inner_.write(records_);
   if (w == Write::done && shutdown_pending_) {
@@ -97,7 +105,7 @@ Stream::Write TlsFilter::send_records() {
 }
 
 Stream::Write TlsFilter::write(protocol::OutputQueue& plaintext) {
-  if (closed_) return Write::failed;
+  if (closed_ || write_failed_) return Write::failed;
   if (!engine_.handshake_done()) {
     // Plaintext waits until the handshake is done; then it is encrypted
     // into records, which go out with whatever the handshake produced.

@@ -53,6 +53,9 @@ class TlsFilter final : public Stream, private StreamHandler {
 
   Write send_records();
   void failed(std::error_code error);
+  // A failure found while writing: reported at the end of the iteration
+  // (see Stream::Write::failed).
+  Write failed_later(std::error_code error);
 
   EventLoop& loop_;
   Stream& inner_;
@@ -63,6 +66,8 @@ class TlsFilter final : public Stream, private StreamHandler {
   bool plaintext_waiting_ = false;  // a write came before the handshake ended
   bool shutdown_sent_ = false;
   bool shutdown_pending_ = false;  // close_notify queued, inner shutdown to follow
+  bool write_failed_ = false;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // for deferred reports
 };
 
 }  // namespace duplex::transport
