@@ -1,6 +1,8 @@
 // Micro-benchmarks of the protocol core's hot paths: masking, UTF-8
 // validation, and receiving/echoing frames through a Connection.
 #include <duplex/protocol/connection.hpp>
+#include "protocol/mask_impl.hpp"
+
 #include <duplex/protocol/mask.hpp>
 #include <duplex/protocol/utf8.hpp>
 

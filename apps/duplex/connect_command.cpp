@@ -117,10 +117,9 @@ void print_message(Message m) {
 
 int run_connect(const ConnectArgs& a) {
   WebSocketUrl url;
-  std::string why;
-  if (const auto ec = parse_websocket_url(a.url, url, &why)) {
-    std::fprintf(stderr, "duplex: %s: %s%s%s\n", a.url.c_str(), ec.message().c_str(),
-                 why.empty() ? "" : ": ", why.c_str());
+  if (const Status parsed = parse_websocket_url(a.url, url); !parsed) {
+    std::fprintf(stderr, "duplex: %s: %s\n", escape_for_log(a.url).c_str(),
+                 parsed.message().c_str());
     return 2;
   }
   ClientOptions options;

@@ -12,6 +12,8 @@
 
 #include <string>
 #include <system_error>
+#include <type_traits>
+#include <utility>
 
 namespace duplex {
 
@@ -43,6 +45,14 @@ inline std::error_condition make_error_condition(Condition c) noexcept {
 /// error, and sometimes a detail the code cannot carry (which file OpenSSL
 /// could not use, and why).
 struct Status {
+  /// Success.
+  Status() = default;
+  /// A failure (or success, with an empty code), and what more there is to say.
+  Status(std::error_code code, std::string why = {}) : error(code), detail(std::move(why)) {}
+  template <typename E>
+  requires std::is_error_code_enum_v<E> Status(E code, std::string why = {})
+      : error(make_error_code(code)), detail(std::move(why)) {}
+
   std::error_code error;  ///< Empty on success.
   std::string detail;     ///< More about the failure, or empty.
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <duplex/client_error.hpp>
+#include <duplex/status.hpp>
 
 #include <cstdint>
 #include <string>
@@ -22,9 +23,9 @@ struct WebSocketUrl {
   std::string to_string() const;
 };
 
-// Parses `text` as a WebSocket URI. Errors: ClientError::invalid_url (with the
-// reason in `why`, when given), ClientError::unsupported_scheme, ClientError::url_has_fragment.
-std::error_code parse_websocket_url(std::string_view text, WebSocketUrl& out,
-                                    std::string* why = nullptr);
+/// Parses `text` as a WebSocket URI. Errors: `ClientError::invalid_url`
+/// (with the reason as the status's detail), `ClientError::unsupported_scheme`,
+/// `ClientError::url_has_fragment`. Thread-safe.
+Status parse_websocket_url(std::string_view text, WebSocketUrl& out);
 
 }  // namespace duplex

@@ -56,7 +56,7 @@ std::error_code Client::start(std::string_view url, ClientOptions options,
                               std::shared_ptr<const detail::Callbacks> callbacks) {
   if (state_->stopping) return UsageError::not_running;
   WebSocketUrl parsed;
-  if (const auto ec = parse_websocket_url(url, parsed)) return ec;
+  if (const Status s = parse_websocket_url(url, parsed); !s) return s.error;
   auto* session = new client::ClientSession(*state_, std::move(parsed), std::move(options),
                                             std::move(callbacks));
   state_->sessions.push_front(*session);
@@ -67,7 +67,9 @@ std::error_code Client::start(std::string_view url, ClientOptions options,
 }
 
 void Client::run() {
-  if (!state_->busy()) return;
+  // Nothing to do and nothing posted (a connect or a timer from another
+  // thread): there is nothing to wait for.
+  if (!state_->busy() && !state_->loop->has_posted_work()) return;
   state_->loop->run();
   state_->loop->reset_stop();
   state_->stopping = false;

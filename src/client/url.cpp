@@ -20,17 +20,16 @@ bool is_target_char(char c) noexcept {
   return u > 0x20 && u < 0x7F && c != '#';
 }
 
-std::error_code fail(std::string* why, const char* reason) {
-  if (why) *why = reason;
-  return ClientError::invalid_url;
+Status fail(const char* reason) {
+  return {ClientError::invalid_url, reason};
 }
 
 }  // namespace
 
-std::error_code parse_websocket_url(std::string_view text, WebSocketUrl& out, std::string* why) {
+Status parse_websocket_url(std::string_view text, WebSocketUrl& out) {
   out = WebSocketUrl{};
   const std::size_t scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) return fail(why, "expected ws://host[:port][/path]");
+  if (scheme_end == std::string_view::npos) return fail("expected ws://host[:port][/path]");
   std::string scheme(text.substr(0, scheme_end));
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (scheme == "ws") {
@@ -38,8 +37,7 @@ std::error_code parse_websocket_url(std::string_view text, WebSocketUrl& out, st
   } else if (scheme == "wss") {
     out.secure = true;
   } else {
-    if (why) *why = "scheme \"" + scheme + "\" is not ws or wss";
-    return ClientError::unsupported_scheme;
+    return {ClientError::unsupported_scheme, "scheme \"" + scheme + "\" is not ws or wss"};
   }
   std::string_view rest = text.substr(scheme_end + 3);
   if (rest.find('#') != std::string_view::npos) return ClientError::url_has_fragment;
@@ -49,50 +47,50 @@ std::error_code parse_websocket_url(std::string_view text, WebSocketUrl& out, st
   std::string_view target =
       authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
   if (authority.find('@') != std::string_view::npos) {
-    return fail(why, "user information is not allowed in WebSocket URLs");
+    return fail("user information is not allowed in WebSocket URLs");
   }
 
   std::string_view host;
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {
     const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return fail(why, "unterminated IPv6 address");
+    if (close == std::string_view::npos) return fail("unterminated IPv6 address");
     host = authority.substr(1, close - 1);
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':') return fail(why, "unexpected text after IPv6 address");
+      if (after.front() != ':') return fail("unexpected text after IPv6 address");
       port_text = after.substr(1);
-      if (port_text.empty()) return fail(why, "empty port");
+      if (port_text.empty()) return fail("empty port");
     }
     in6_addr probe;
     if (::inet_pton(AF_INET6, std::string(host).c_str(), &probe) != 1) {
-      return fail(why, "invalid IPv6 address");
+      return fail("invalid IPv6 address");
     }
   } else {
     const std::size_t colon = authority.find(':');
     host = authority.substr(0, colon);
     if (colon != std::string_view::npos) {
       port_text = authority.substr(colon + 1);
-      if (port_text.empty()) return fail(why, "empty port");
+      if (port_text.empty()) return fail("empty port");
     }
     for (char c : host) {
-      if (!is_reg_name_char(c)) return fail(why, "invalid character in host");
+      if (!is_reg_name_char(c)) return fail("invalid character in host");
     }
   }
-  if (host.empty()) return fail(why, "missing host");
+  if (host.empty()) return fail("missing host");
 
   out.port = out.secure ? 443 : 80;
   if (!port_text.empty()) {
     unsigned long port = 0;
     for (char c : port_text) {
-      if (c < '0' || c > '9' || port > 65535) return fail(why, "invalid port");
+      if (c < '0' || c > '9' || port > 65535) return fail("invalid port");
       port = port * 10 + static_cast<unsigned long>(c - '0');
     }
-    if (port == 0 || port > 65535) return fail(why, "port out of range");
+    if (port == 0 || port > 65535) return fail("port out of range");
     out.port = static_cast<std::uint16_t>(port);
   }
   for (char c : target) {
-    if (!is_target_char(c)) return fail(why, "invalid character in path or query");
+    if (!is_target_char(c)) return fail("invalid character in path or query");
   }
   out.host = std::string(host);
   if (target.empty()) {

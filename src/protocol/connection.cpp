@@ -417,18 +417,4 @@ std::error_code Connection::send_prepared(SharedBytes& frames) {
   return {};
 }
 
-void Connection::encode_frame(ByteBuffer& out, Opcode opcode, std::span<const std::uint8_t> payload,
-                              bool fin, std::uint8_t rsv) {
-  FrameHeader h;
-  h.fin = fin;
-  h.rsv = rsv;
-  h.opcode = static_cast<std::uint8_t>(opcode);
-  h.payload_length = payload.size();
-  const std::size_t header_size = frame_header_size(payload.size(), false);
-  std::uint8_t* p = out.prepare(header_size + payload.size());
-  encode_frame_header(p, h);
-  if (!payload.empty()) std::memcpy(p + header_size, payload.data(), payload.size());
-  out.commit(header_size + payload.size());
-}
-
 }  // namespace duplex::protocol

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 namespace duplex::protocol {
+namespace {
 
 std::string base64_encode(std::span<const std::uint8_t> bytes) {
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max() / 4 * 3)) {
@@ -19,6 +20,17 @@ std::string base64_encode(std::span<const std::uint8_t> bytes) {
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
+
+// Cryptographically strong random bytes. Throws std::runtime_error if the
+// CSPRNG fails (it does not on a working system).
+void random_bytes(std::span<std::uint8_t> out) {
+  if (out.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+      RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    throw std::runtime_error("OpenSSL RAND_bytes failed");
+  }
+}
+
+}  // namespace
 
 std::string compute_accept_key(std::string_view client_key) {
   unsigned char digest[SHA_DIGEST_LENGTH];
@@ -43,13 +55,6 @@ bool is_valid_client_key(std::string_view key) noexcept {
     if (!ok) return false;
   }
   return true;
-}
-
-void random_bytes(std::span<std::uint8_t> out) {
-  if (out.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
-      RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
-    throw std::runtime_error("OpenSSL RAND_bytes failed");
-  }
 }
 
 std::string generate_client_key() {

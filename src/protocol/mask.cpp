@@ -1,3 +1,5 @@
+#include "mask_impl.hpp"
+
 #include <duplex/protocol/mask.hpp>
 
 #include <bit>

@@ -24,7 +24,10 @@ class SignalWatcher final : public transport::ReadableHandler {
   SignalWatcher(transport::EventLoop& loop, Server& server, const sigset_t& set)
       : loop_(loop), server_(server) {
     fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd_ >= 0) loop_.watch_readable(fd_, *this);
+    if (fd_ >= 0 && loop_.watch_readable(fd_, *this)) {
+      ::close(fd_);
+      fd_ = -1;
+    }
   }
   ~SignalWatcher() {
     if (fd_ >= 0) {
@@ -189,8 +192,15 @@ Status Server::listen() {
     fds.push_back(fd);
   }
   std::lock_guard lock(state_->loops_mutex);
-  for (std::size_t i = 0; i < fds.size(); ++i) {
-    state_->loops.push_back(std::make_unique<server::ServerLoop>(*state_, fds[i], i));
+  try {
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      state_->loops.push_back(std::make_unique<server::ServerLoop>(*state_, fds[i], i));
+    }
+  } catch (const std::system_error& e) {
+    // Out of descriptors for the loops themselves.
+    for (std::size_t i = state_->loops.size(); i < fds.size(); ++i) ::close(fds[i]);
+    state_->loops.clear();
+    return {e.code(), "cannot make the event loops"};
   }
   state_->listening.store(true);
   return {};

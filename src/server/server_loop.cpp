@@ -105,7 +105,7 @@ std::error_code ServerLoop::publish(session::Session& from, std::string_view top
 }
 
 void ServerLoop::publish(std::string_view topic, MessageRef frame, const ServerSession* skip) {
-  registry_.deliver(topic, *frame, skip);
+  deliver_here(topic, *frame, skip);
   const auto& loops = server_.loops;
   if (loops.size() < 2) return;
   if (outbox_.size() != loops.size()) outbox_.resize(loops.size());
@@ -115,13 +115,19 @@ void ServerLoop::publish(std::string_view topic, MessageRef frame, const ServerS
   loop_->mark_dirty(*this);
 }
 
+void ServerLoop::deliver_here(std::string_view topic, PublishedMessage& message,
+                              const ServerSession* skip) {
+  LoopDelivery delivery(message);
+  registry_.deliver(topic, message.sequence(), delivery, skip);
+}
+
 void ServerLoop::flush() {
   const auto& loops = server_.loops;
   for (std::size_t i = 0; i < outbox_.size(); ++i) {
     if (outbox_[i].empty()) continue;
     ServerLoop* target = loops[i].get();
     target->loop_->post([target, batch = std::move(outbox_[i])] {
-      for (const Outgoing& o : batch) target->registry_.deliver(o.topic, *o.frame, nullptr);
+      for (const Outgoing& o : batch) target->deliver_here(o.topic, *o.frame, nullptr);
     });
     outbox_[i].clear();
   }
@@ -129,7 +135,7 @@ void ServerLoop::flush() {
 
 void ServerLoop::publish_from_outside(std::string topic, MessageRef frame) {
   loop_->post([this, topic = std::move(topic), frame = std::move(frame)] {
-    registry_.deliver(topic, *frame, nullptr);
+    deliver_here(topic, *frame, nullptr);
   });
 }
 

@@ -41,7 +41,7 @@ class ServerLoop final : public session::Host,
   void request_shutdown();
 
   std::size_t session_count() const noexcept { return sessions_.size(); }
-  TopicRegistry& registry() noexcept { return registry_; }
+  TopicRegistry<ServerSession>& registry() noexcept { return registry_; }
   // This loop's thread: deliver to local subscribers now, and to the other
   // loops at the end of this iteration (one hand-over per loop).
   void publish(std::string_view topic, MessageRef frame, const ServerSession* skip);
@@ -61,6 +61,8 @@ class ServerLoop final : public session::Host,
   void on_accept(int fd, const transport::Address& peer) override;
   void on_accept_paused(int error) override;
   void flush() override;  // hands published messages to the other loops
+  // Delivers to this loop's subscribers.
+  void deliver_here(std::string_view topic, PublishedMessage& message, const ServerSession* skip);
   void begin_shutdown();
   void finish_shutdown();
 
@@ -76,7 +78,7 @@ class ServerLoop final : public session::Host,
   // The sessions' memory: a slab per loop (see session_pool.hpp).
   SlabPool<sizeof(ServerSession)> session_memory_;
   session::SessionList sessions_;
-  TopicRegistry registry_;
+  TopicRegistry<ServerSession> registry_;
   std::vector<std::vector<Outgoing>> outbox_;  // per destination loop
   bool shutting_down_ = false;
   std::int64_t last_accept_warning_ = -1'000'000;

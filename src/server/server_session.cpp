@@ -23,7 +23,11 @@ ServerLoop& ServerSession::owner() noexcept {
 void ServerSession::start(int fd) {
   detail::ServerState& server = owner().server();
   handshake_ = std::make_unique<protocol::ServerHandshake>(server.policy);
-  attach_socket(fd);
+  if (const auto ec = attach_socket(fd)) {
+    log(LogLevel::warning, "cannot watch a new connection: " + ec.message());
+    close_socket();
+    return;
+  }
   if (server.tls) use_tls(server.tls, nullptr);
 }
 

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "../session/session.hpp"
+#include "published_message.hpp"
 #include "route.hpp"
-#include "topic_registry.hpp"
 
 #include <duplex/protocol/server_handshake.hpp>
 

@@ -1,12 +1,17 @@
-// The topics of one event loop: which of its sessions subscribe to what.
-// Only the loop's own thread touches it; other loops hand it messages by
-// posting to that thread.
+// The topics of one event loop: which of its members (server sessions)
+// subscribe to what. Only the loop's own thread touches it; other loops hand
+// it messages by posting to that thread.
+//
+// A template over the member type so that it can be tested without sockets:
+// a Member has `void* host_data` (where the registry keeps the member's own
+// list of subscriptions, made on its first subscribe: most connections never
+// subscribe) and `bool deliver(Delivery&)` (queue the message; true when
+// queued).
 #pragma once
-
-#include "published_message.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,48 +20,106 @@
 
 namespace duplex::server {
 
-class ServerSession;
-
-// A subscriber gets the messages published after it subscribed. Another
-// loop's message reaches this loop a little later than it was published; by
-// then a subscriber may have joined because of something that happened after
-// the publish (a reply the publisher sent, say), and must not see it.
-// `since` is the server's publish sequence when the subscription began.
-struct TopicSubscriber {
-  ServerSession* session;
-  std::uint64_t since;
-};
-
-struct Topic {
-  std::string name;
-  std::vector<TopicSubscriber> subscribers;
-};
-
-// A session's membership in a topic, with its slot in the topic's list so
-// leaving is O(1) (swap with the last subscriber).
-struct Subscription {
-  Topic* topic;
-  std::size_t slot;
-};
-
+template <typename Member>
 class TopicRegistry {
  public:
-  ~TopicRegistry();
+  // A subscriber gets the messages published after it subscribed. Another
+  // loop's message reaches this loop a little later than it was published;
+  // by then a subscriber may have joined because of something that happened
+  // after the publish (a reply the publisher sent, say), and must not see
+  // it. `since` is the server's publish sequence when the subscription began.
+  struct Subscriber {
+    Member* member;
+    std::uint64_t since;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Subscriber> subscribers;
+  };
+  // A member's membership in a topic, with its slot in the topic's list so
+  // leaving is O(1) (swap with the last subscriber).
+  struct Subscription {
+    Topic* topic;
+    std::size_t slot;
+  };
 
-  // True when the session was not subscribed yet.
-  bool subscribe(ServerSession& session, std::string_view name, std::uint64_t since);
-  bool unsubscribe(ServerSession& session, std::string_view name);
-  void unsubscribe_all(ServerSession& session);
-  bool is_subscribed(const ServerSession& session, std::string_view name) const;
-  std::size_t subscription_count(const ServerSession& session) const noexcept;
-  // The topic the session subscribed to last (it has one at least).
-  const std::string& last_topic(const ServerSession& session) const;
+  TopicRegistry() = default;
+  TopicRegistry(const TopicRegistry&) = delete;
+  TopicRegistry& operator=(const TopicRegistry&) = delete;
 
-  // Queues `frame` on every subscriber of `name` that subscribed before it
-  // was published, except `skip`. Returns how many subscribers got it.
-  std::size_t deliver(std::string_view name, PublishedMessage& frame, const ServerSession* skip);
+  // True when the member was not subscribed yet.
+  bool subscribe(Member& member, std::string_view name, std::uint64_t since) {
+    if (is_subscribed(member, name)) return false;
+    if (!member.host_data) member.host_data = new std::vector<Subscription>();
+    auto& subs = *subscriptions(member);
+    auto it = topics_.find(name);
+    if (it == topics_.end()) {
+      auto topic = std::make_unique<Topic>();
+      topic->name = std::string(name);
+      it = topics_.emplace(topic->name, std::move(topic)).first;
+    }
+    Topic* topic = it->second.get();
+    subs.push_back({topic, topic->subscribers.size()});
+    topic->subscribers.push_back({&member, since});
+    return true;
+  }
 
-  std::size_t subscriber_count(std::string_view name) const;
+  bool unsubscribe(Member& member, std::string_view name) {
+    auto* subs = subscriptions(member);
+    if (!subs) return false;
+    for (std::size_t i = 0; i < subs->size(); ++i) {
+      if ((*subs)[i].topic->name == name) {
+        remove(member, i);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void unsubscribe_all(Member& member) {
+    while (subscription_count(member) > 0) remove(member, subscription_count(member) - 1);
+  }
+
+  bool is_subscribed(const Member& member, std::string_view name) const {
+    const auto* subs = subscriptions(member);
+    if (!subs) return false;
+    for (const Subscription& s : *subs) {
+      if (s.topic->name == name) return true;
+    }
+    return false;
+  }
+
+  std::size_t subscription_count(const Member& member) const noexcept {
+    const auto* subs = subscriptions(member);
+    return subs ? subs->size() : 0;
+  }
+
+  // The topic the member subscribed to last (it must have one at least).
+  const std::string& last_topic(const Member& member) const {
+    return subscriptions(member)->back().topic->name;
+  }
+
+  // Hands `message` to every subscriber of `name` that subscribed before it
+  // was published (`sequence`), except `skip`. Returns how many took it.
+  // Delivery must run no application code and close nothing at once (a
+  // failed write reaches its session at the end of the iteration): the list
+  // must not change while it is walked.
+  template <typename Delivery>
+  std::size_t deliver(std::string_view name, std::uint64_t sequence, Delivery& delivery,
+                      const Member* skip) {
+    auto it = topics_.find(name);
+    if (it == topics_.end()) return 0;
+    std::size_t delivered = 0;
+    for (const Subscriber& s : it->second->subscribers) {
+      if (s.member != skip && s.since <= sequence && s.member->deliver(delivery)) ++delivered;
+    }
+    return delivered;
+  }
+
+  std::size_t subscriber_count(std::string_view name) const {
+    auto it = topics_.find(name);
+    return it == topics_.end() ? 0 : it->second->subscribers.size();
+  }
   std::size_t topic_count() const noexcept { return topics_.size(); }
 
  private:
@@ -66,15 +129,33 @@ class TopicRegistry {
       return std::hash<std::string_view>{}(s);
     }
   };
-  // A session's subscriptions live in its host_data, made on the first
-  // subscribe: most connections of most servers never subscribe.
-  static std::vector<Subscription>* subscriptions(const ServerSession& session) noexcept;
-  static std::vector<Subscription>& make_subscriptions(ServerSession& session);
-  void remove(ServerSession& session, std::size_t subscription_index);
-  void fill_holes();
 
-  std::size_t delivering_ = 0;  // deliveries under way (they may nest)
-  std::vector<Topic*> holes_;   // topics with leavers to remove after them
+  static std::vector<Subscription>* subscriptions(const Member& member) noexcept {
+    return static_cast<std::vector<Subscription>*>(member.host_data);
+  }
+
+  void remove(Member& member, std::size_t index) {
+    auto& subs = *subscriptions(member);
+    const Subscription sub = subs[index];
+    subs[index] = subs.back();
+    subs.pop_back();
+    if (subs.empty()) {
+      delete &subs;
+      member.host_data = nullptr;
+    }
+    Topic& topic = *sub.topic;
+    const Subscriber moved = topic.subscribers.back();
+    topic.subscribers[sub.slot] = moved;
+    topic.subscribers.pop_back();
+    if (moved.member != &member) {
+      // The last subscriber took the freed slot: update its record of it.
+      for (Subscription& s : *subscriptions(*moved.member)) {
+        if (s.topic == &topic) s.slot = sub.slot;
+      }
+    }
+    if (topic.subscribers.empty()) topics_.erase(topics_.find(topic.name));
+  }
+
   std::unordered_map<std::string, std::unique_ptr<Topic>, Hash, std::equal_to<>> topics_;
 };
 

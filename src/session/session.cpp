@@ -61,9 +61,10 @@ WebSocketHandle Session::make_handle() {
 
 // ------------------------------------------------------------- the stream
 
-void Session::attach_socket(int fd) {
-  loop_.open_stream(socket_, fd, *this);
+std::error_code Session::attach_socket(int fd) {
+  if (const auto ec = loop_.open_stream(socket_, fd, *this)) return ec;
   reschedule_timer();
+  return {};
 }
 
 std::error_code Session::connect_socket(const transport::Address& address) {

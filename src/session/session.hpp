@@ -156,7 +156,7 @@ class Session : public WebSocket,
   // ----- tools for the role
   // The stream over an accepted socket, or a connect (client), optionally
   // with TLS over it.
-  void attach_socket(int fd);
+  std::error_code attach_socket(int fd);
   std::error_code connect_socket(const transport::Address& address);
   void use_tls(std::shared_ptr<transport::TlsContext> context, const std::string* host);
   transport::TlsFilter* tls() noexcept { return tls_.get(); }

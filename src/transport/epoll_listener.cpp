@@ -20,7 +20,11 @@ constexpr std::int64_t pause_ms = 100;
 
 EpollListener::EpollListener(EpollLoop& loop, int fd, AcceptHandler& handler)
     : loop_(loop), handler_(handler), fd_(fd) {
-  loop_.watch(fd_, EPOLLIN, this);
+  // Failing that (out of memory), accepting starts with the next pause's end.
+  if (const auto ec = loop_.watch(fd_, EPOLLIN, this)) {
+    pause(ec.value());
+    return;
+  }
   watching_ = true;
 }
 
@@ -51,7 +55,7 @@ void EpollListener::on_io(std::uint32_t) {
 void EpollListener::pause(int error) {
   // EMFILE/ENFILE (and ENOBUFS/ENOMEM): the pending connection stays in the
   // backlog; stop watching for a moment.
-  loop_.unwatch(fd_);
+  if (watching_) loop_.unwatch(fd_);
   watching_ = false;
   loop_.schedule(*this, loop_.now() + pause_ms);
   handler_.on_accept_paused(error);
@@ -59,7 +63,10 @@ void EpollListener::pause(int error) {
 
 void EpollListener::on_timer() {
   if (fd_ < 0 || watching_) return;
-  loop_.watch(fd_, EPOLLIN, this);
+  if (const auto ec = loop_.watch(fd_, EPOLLIN, this)) {
+    pause(ec.value());
+    return;
+  }
   watching_ = true;
 }
 

@@ -55,7 +55,10 @@ EpollLoop::EpollLoop() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), "epoll_create1");
   waker_ = std::make_unique<Waker>(*this);
-  watch(waker_->fd(), EPOLLIN, waker_.get());
+  if (const auto ec = watch(waker_->fd(), EPOLLIN, waker_.get())) {
+    ::close(epoll_fd_);
+    throw std::system_error(ec, "epoll_ctl");
+  }
 }
 
 EpollLoop::~EpollLoop() {
@@ -64,13 +67,14 @@ EpollLoop::~EpollLoop() {
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
-void EpollLoop::watch(int fd, std::uint32_t events, IoHandler* handler) {
+std::error_code EpollLoop::watch(int fd, std::uint32_t events, IoHandler* handler) noexcept {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    throw std::system_error(errno, std::system_category(), "epoll_ctl(ADD)");
+    return {errno, std::system_category()};
   }
+  return {};
 }
 
 void EpollLoop::unwatch(int fd) noexcept {
@@ -106,8 +110,13 @@ void EpollLoop::wait(int timeout_ms) {
   }
 }
 
-void EpollLoop::open_stream(SocketSlot& slot, int fd, StreamHandler& handler) {
-  slot.emplace<EpollStream>(*this, fd, handler, false);
+std::error_code EpollLoop::open_stream(SocketSlot& slot, int fd, StreamHandler& handler) {
+  EpollStream& stream = slot.emplace<EpollStream>(*this, fd, handler, false);
+  if (const auto ec = stream.start()) {
+    slot.reset();
+    return ec;
+  }
+  return {};
 }
 
 std::error_code EpollLoop::connect_stream(SocketSlot& slot, const Address& address,
@@ -115,18 +124,21 @@ std::error_code EpollLoop::connect_stream(SocketSlot& slot, const Address& addre
   std::error_code ec;
   const int fd = connect_tcp(address, ec);
   if (fd < 0) return ec;
-  slot.emplace<EpollStream>(*this, fd, handler, true);
-  return {};
+  EpollStream& stream = slot.emplace<EpollStream>(*this, fd, handler, true);
+  if ((ec = stream.start())) slot.reset();
+  return ec;
 }
 
 std::unique_ptr<Listener> EpollLoop::listen(int fd, AcceptHandler& handler) {
   return std::make_unique<EpollListener>(*this, fd, handler);
 }
 
-void EpollLoop::watch_readable(int fd, ReadableHandler& handler) {
+std::error_code EpollLoop::watch_readable(int fd, ReadableHandler& handler) {
   auto& slot = readables_[fd];
   slot = std::make_unique<Readable>(handler);
-  watch(fd, EPOLLIN, slot.get());
+  const std::error_code ec = watch(fd, EPOLLIN, slot.get());
+  if (ec) readables_.erase(fd);
+  return ec;
 }
 
 void EpollLoop::unwatch_readable(int fd) noexcept {

@@ -31,10 +31,12 @@ class IoHandler {
 
 class EpollLoop final : public EventLoop {
  public:
+  // Throws std::system_error when the system has no epoll or eventfd left
+  // to give (out of descriptors).
   EpollLoop();
   ~EpollLoop() override;
 
-  void watch(int fd, std::uint32_t events, IoHandler* handler);
+  std::error_code watch(int fd, std::uint32_t events, IoHandler* handler) noexcept;
   void unwatch(int fd) noexcept;
   // Calls h.retry() at the end of this iteration (the caller keeps it from
   // being queued twice); the next wait will not sleep meanwhile.
@@ -50,11 +52,11 @@ class EpollLoop final : public EventLoop {
   static constexpr std::size_t coalesce_limit = 2048;
   std::uint8_t* coalesce_buffer() noexcept { return coalesce_; }
 
-  void open_stream(SocketSlot& slot, int fd, StreamHandler& handler) override;
+  std::error_code open_stream(SocketSlot& slot, int fd, StreamHandler& handler) override;
   std::error_code connect_stream(SocketSlot& slot, const Address& address,
                                  StreamHandler& handler) override;
   std::unique_ptr<Listener> listen(int fd, AcceptHandler& handler) override;
-  void watch_readable(int fd, ReadableHandler& handler) override;
+  std::error_code watch_readable(int fd, ReadableHandler& handler) override;
   void unwatch_readable(int fd) noexcept override;
 
  protected:

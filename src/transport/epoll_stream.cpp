@@ -21,8 +21,12 @@ constexpr int reads_per_turn = 4;
 }  // namespace
 
 EpollStream::EpollStream(EpollLoop& loop, int fd, StreamHandler& handler, bool connecting)
-    : loop_(loop), handler_(&handler), fd_(fd), connecting_(connecting) {
-  loop_.watch(fd_, stream_events, this);
+    : loop_(loop), handler_(&handler), fd_(fd), connecting_(connecting) {}
+
+std::error_code EpollStream::start() {
+  const std::error_code ec = loop_.watch(fd_, stream_events, this);
+  watched_ = !ec;
+  return ec;
 }
 
 void EpollStream::close() noexcept {
@@ -31,7 +35,7 @@ void EpollStream::close() noexcept {
     retry_queued_ = false;
     loop_.cancel_retry(*this);
   }
-  loop_.unwatch(fd_);
+  if (watched_) loop_.unwatch(fd_);
   ::close(fd_);
   fd_ = -1;
 }

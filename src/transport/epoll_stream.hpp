@@ -15,6 +15,8 @@ class EpollStream final : public Stream, private IoHandler {
  public:
   // Takes `fd`; `connecting`: a non-blocking connect is under way.
   EpollStream(EpollLoop& loop, int fd, StreamHandler& handler, bool connecting);
+  // Registers with epoll; until then (and if it fails) nothing is reported.
+  std::error_code start();
   ~EpollStream() override { close(); }
 
   Write write(protocol::OutputQueue& queue) override;
@@ -40,6 +42,7 @@ class EpollStream final : public Stream, private IoHandler {
   bool connecting_ : 1;             // the connect has not completed yet
   bool peer_finished_ : 1 = false;  // EPOLLRDHUP seen: read to the end
   bool retry_queued_ : 1 = false;
+  bool watched_ : 1 = false;
   // A write's failure (its errno), reported at the end of the iteration:
   // the writer (a fan-out walking a topic's subscribers) is not re-entered.
   std::uint8_t write_error_ = 0;

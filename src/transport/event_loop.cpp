@@ -81,6 +81,11 @@ bool EventLoop::in_loop_thread() const noexcept {
   return thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
 }
 
+bool EventLoop::has_posted_work() const {
+  std::lock_guard lock(mailbox_->mutex_);
+  return !mailbox_->queue_.empty();
+}
+
 void EventLoop::run_posted() {
   std::vector<std::function<void()>> batch;
   {

@@ -100,6 +100,8 @@ class EventLoop : public duplex::Loop {
   // Application timers still to run (a client loop runs while there are),
   // and cancelling them all.
   std::size_t app_timer_count() const noexcept { return app_timers_.size(); }
+  // Work posted and not run yet (thread-safe).
+  bool has_posted_work() const;
   void cancel_app_timers();
 
   // ----- duplex::Loop: thread-safe
@@ -112,8 +114,9 @@ class EventLoop : public duplex::Loop {
 
   // ----- what a backend provides
   // A stream over the connected socket `fd`, made in `slot`, reporting to
-  // `handler`. The stream owns the descriptor from now on.
-  virtual void open_stream(SocketSlot& slot, int fd, StreamHandler& handler) = 0;
+  // `handler`. The stream owns the descriptor from now on (it is closed if
+  // the stream cannot be set up: then the error, and the slot stays empty).
+  virtual std::error_code open_stream(SocketSlot& slot, int fd, StreamHandler& handler) = 0;
   // A stream that connects to `address` without blocking; the handler hears
   // on_stream_connected() or on_stream_error(). An error now when the
   // connect cannot even start.
@@ -122,7 +125,7 @@ class EventLoop : public duplex::Loop {
   // Accepts connections on the listening socket `fd` (owned from now on).
   virtual std::unique_ptr<Listener> listen(int fd, AcceptHandler& handler) = 0;
   // Tells `handler` whenever `fd` is readable, until unwatch_readable().
-  virtual void watch_readable(int fd, ReadableHandler& handler) = 0;
+  virtual std::error_code watch_readable(int fd, ReadableHandler& handler) = 0;
   virtual void unwatch_readable(int fd) noexcept = 0;
 
  protected:
@@ -168,7 +171,8 @@ class EventLoop : public duplex::Loop {
   friend class detail::Mailbox;
 };
 
-// The loop the platform offers best: epoll on Linux.
+// The loop the platform offers best: epoll on Linux. Throws
+// std::system_error when the system cannot make one (out of descriptors).
 std::unique_ptr<EventLoop> make_event_loop();
 
 }  // namespace duplex::transport

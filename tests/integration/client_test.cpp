@@ -1,5 +1,6 @@
 // The client: URL handling, failures before the open, and bytes that arrive
 // together with the 101 response.
+#include "loopback_ports.hpp"
 #include "raw_client.hpp"
 #include "running_server.hpp"
 
@@ -17,42 +18,42 @@ using namespace std::chrono_literals;
 
 TEST(Url, ParsesTheRfcForms) {
   WebSocketUrl u;
-  ASSERT_FALSE(parse_websocket_url("ws://example.com", u));
+  ASSERT_TRUE(parse_websocket_url("ws://example.com", u).ok());
   EXPECT_FALSE(u.secure);
   EXPECT_EQ(u.host, "example.com");
   EXPECT_EQ(u.port, 80);
   EXPECT_EQ(u.target, "/");
   EXPECT_EQ(u.host_header(), "example.com");
 
-  ASSERT_FALSE(parse_websocket_url("WSS://Example.com:8443/chat?room=1&x=%20", u));
+  ASSERT_TRUE(parse_websocket_url("WSS://Example.com:8443/chat?room=1&x=%20", u).ok());
   EXPECT_TRUE(u.secure);
   EXPECT_EQ(u.port, 8443);
   EXPECT_EQ(u.target, "/chat?room=1&x=%20");
   EXPECT_EQ(u.host_header(), "Example.com:8443");
 
-  ASSERT_FALSE(parse_websocket_url("wss://host", u));
+  ASSERT_TRUE(parse_websocket_url("wss://host", u).ok());
   EXPECT_EQ(u.port, 443);
-  ASSERT_FALSE(parse_websocket_url("ws://[::1]:9002/x", u));
+  ASSERT_TRUE(parse_websocket_url("ws://[::1]:9002/x", u).ok());
   EXPECT_EQ(u.host, "::1");
   EXPECT_EQ(u.port, 9002);
   EXPECT_EQ(u.host_header(), "[::1]:9002");
-  ASSERT_FALSE(parse_websocket_url("ws://[2001:db8::1]", u));
+  ASSERT_TRUE(parse_websocket_url("ws://[2001:db8::1]", u).ok());
   EXPECT_EQ(u.host_header(), "[2001:db8::1]");
-  ASSERT_FALSE(parse_websocket_url("ws://h?only=query", u));
+  ASSERT_TRUE(parse_websocket_url("ws://h?only=query", u).ok());
   EXPECT_EQ(u.target, "/?only=query");
 }
 
 TEST(Url, RefusesWhatTheRfcRefuses) {
   WebSocketUrl u;
-  EXPECT_EQ(parse_websocket_url("http://example.com/", u), ClientError::unsupported_scheme);
-  EXPECT_EQ(parse_websocket_url("ftp://example.com/", u), ClientError::unsupported_scheme);
-  EXPECT_EQ(parse_websocket_url("ws://example.com/#frag", u), ClientError::url_has_fragment);
+  EXPECT_EQ(parse_websocket_url("http://example.com/", u).error, ClientError::unsupported_scheme);
+  EXPECT_EQ(parse_websocket_url("ftp://example.com/", u).error, ClientError::unsupported_scheme);
+  EXPECT_EQ(parse_websocket_url("ws://example.com/#frag", u).error, ClientError::url_has_fragment);
   for (std::string_view bad :
        {"example.com", "ws://", "ws://:80/", "ws://h:0/", "ws://h:65536/", "ws://h:x/",
         "ws://user@h/", "ws://[::1/", "ws://[zz]/", "ws://h:/", "ws://h/a b", "ws://ho st/"}) {
-    std::string why;
-    EXPECT_EQ(parse_websocket_url(bad, u, &why), ClientError::invalid_url) << bad;
-    EXPECT_FALSE(why.empty()) << bad;
+    const Status parsed = parse_websocket_url(bad, u);
+    EXPECT_EQ(parsed.error, ClientError::invalid_url) << bad;
+    EXPECT_FALSE(parsed.detail.empty()) << bad;
   }
 }
 
@@ -70,36 +71,17 @@ ConnectError connect_and_fail(const std::string& url, ClientOptions options = {}
 }
 
 TEST(Client, ConnectionRefused) {
-  // A port nobody listens on: bind one, note it, close it.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  const ConnectError e =
-      connect_and_fail("ws://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/");
+  const ConnectError e = connect_and_fail(refused_url());
   EXPECT_EQ(e.error, std::errc::connection_refused);
 }
 
 TEST(Client, ServerThatNeverAnswersTimesOut) {
   // Listening, but nobody accepts or answers.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::listen(fd, 4);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  SilentPeer silent;
   ClientOptions o;
   o.handshake_timeout = 300ms;
-  const ConnectError e =
-      connect_and_fail("ws://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", o);
+  const ConnectError e = connect_and_fail(silent.url, o);
   EXPECT_EQ(e.error, ClientError::handshake_timeout);
-  ::close(fd);
 }
 
 TEST(Client, UrlErrorsComeBackAtOnce) {

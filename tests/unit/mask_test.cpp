@@ -2,6 +2,8 @@
 // alignment and key phase.
 #include "test_frames.hpp"
 
+#include "protocol/mask_impl.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>

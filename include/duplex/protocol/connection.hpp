@@ -144,10 +144,6 @@ class Connection {
            (state_ == ConnectionState::closed && role_ == Role::server);
   }
 
-  // Frames `payload` as one unmasked (server-to-client) frame into `out`.
-  static void encode_frame(ByteBuffer& out, Opcode opcode, std::span<const std::uint8_t> payload,
-                           bool fin = true, std::uint8_t rsv = 0);
-
   static std::span<const std::uint8_t> as_bytes(std::string_view s) noexcept {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
   }

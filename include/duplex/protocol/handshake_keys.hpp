@@ -24,12 +24,6 @@ bool is_valid_client_key(std::string_view key) noexcept;
 // A fresh Sec-WebSocket-Key: 16 random bytes, base64-encoded.
 std::string generate_client_key();
 
-std::string base64_encode(std::span<const std::uint8_t> bytes);
-
-// Cryptographically strong random bytes. Throws std::runtime_error if the
-// CSPRNG fails (it does not on a working system).
-void random_bytes(std::span<std::uint8_t> out);
-
 // Where a client's frame masks come from. The default draws from the CSPRNG
 // in batches; tests substitute a fixed key to check exact bytes.
 class MaskKeySource {

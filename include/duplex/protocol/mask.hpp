@@ -21,16 +21,4 @@ std::size_t apply_mask(std::uint8_t* data, std::size_t size, MaskKey key,
 std::size_t copy_masked(std::uint8_t* dst, const std::uint8_t* src, std::size_t size, MaskKey key,
                         std::size_t phase = 0) noexcept;
 
-// The individual strategies, exposed for the tests and the benchmark that
-// compare them. apply_mask() picks the best one at start-up.
-namespace mask_impl {
-std::size_t bytewise(std::uint8_t* data, std::size_t size, MaskKey key, std::size_t phase) noexcept;
-std::size_t word64(std::uint8_t* data, std::size_t size, MaskKey key, std::size_t phase) noexcept;
-#if defined(__x86_64__)
-std::size_t sse2(std::uint8_t* data, std::size_t size, MaskKey key, std::size_t phase) noexcept;
-std::size_t avx2(std::uint8_t* data, std::size_t size, MaskKey key, std::size_t phase) noexcept;
-bool cpu_has_avx2() noexcept;
-#endif
-}  // namespace mask_impl
-
 }  // namespace duplex::protocol
