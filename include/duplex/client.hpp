@@ -53,6 +53,7 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{10'000};    ///< DNS and TCP
   std::chrono::milliseconds handshake_timeout{10'000};  ///< TLS and the HTTP upgrade
   std::chrono::milliseconds ping_interval{0};           ///< 0: no pings of our own
+  /// How long to wait for the server's close frame and its end of TCP.
   std::chrono::milliseconds close_timeout{5'000};
 
   /// wss:// certificate checks: against the system's CA store by default,
@@ -69,6 +70,9 @@ namespace detail {
 struct ClientState;  // the client's internals
 }
 
+/// A WebSocket client: one event loop (run on the thread that calls
+/// `run()`) for any number of connections. See the file comment for its
+/// threading rules.
 class Client {
  public:
   Client();

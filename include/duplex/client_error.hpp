@@ -22,11 +22,14 @@ enum class ClientError {
 /// The category ("duplex.client").
 const std::error_category& client_category() noexcept;
 
+/// Makes `ClientError` values usable as `std::error_code`.
 inline std::error_code make_error_code(ClientError e) noexcept {
   return {static_cast<int>(e), client_category()};
 }
 
 }  // namespace duplex
 
+/// @cond
 template <>
 struct std::is_error_code_enum<duplex::ClientError> : std::true_type {};
+/// @endcond

@@ -78,6 +78,7 @@ struct HandlerTypes<void> {
 /// after the connection (or after the `Upgrade&`).
 template <typename Data = void>
 struct Handlers {
+  /// The handler signatures for `Data`.
   using Types = detail::HandlerTypes<Data>;
 
   /// Server routes only: inspect the request, accept or reject it, fill in

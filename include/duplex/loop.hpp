@@ -30,6 +30,7 @@ class LoopHandle {
  public:
   /// An empty handle: posts nothing.
   LoopHandle() = default;
+  /// A handle to the loop that owns `mailbox` (from `Loop::handle()`).
   explicit LoopHandle(std::shared_ptr<detail::Mailbox> mailbox) noexcept
       : mailbox_(std::move(mailbox)) {}
 

@@ -42,19 +42,19 @@ using DeflateOptions = protocol::DeflateOptions;
 /// A plain HTTP request (GET or HEAD) to a path with an `http()` handler.
 /// The views, and `headers`, are valid during the handler call only.
 struct HttpRequest {
-  std::string_view method;
-  std::string_view path;
-  std::string_view query;
-  const protocol::HttpHeaders* headers = nullptr;
-  std::string remote_address;
+  std::string_view method;                         ///< "GET" or "HEAD"
+  std::string_view path;                           ///< "/health"
+  std::string_view query;                          ///< after '?', without it
+  const protocol::HttpHeaders* headers = nullptr;  ///< every header field
+  std::string remote_address;                      ///< "127.0.0.1:54321"
 };
 
 /// The handler's answer. The connection closes after it (`Connection: close`).
 struct HttpResponse {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
+  int status = 200;                                          ///< the status code
+  std::string content_type = "text/plain; charset=utf-8";    ///< the body's type
+  std::string body;                                          ///< left out for HEAD
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra header fields
 };
 
 /// Answers a plain HTTP request, on the loop thread that read it.
@@ -74,10 +74,10 @@ enum class SlowConsumerPolicy {
 
 /// Counts for monitoring, from any thread.
 struct ServerStats {
-  std::size_t connections = 0;         ///< open sockets, WebSocket or not
-  std::size_t topics = 0;              ///< topics with at least one subscriber
-  std::uint64_t messages_dropped = 0;  ///< published messages dropped for slow consumers
-  std::uint64_t slow_consumers_closed = 0;
+  std::size_t connections = 0;              ///< open sockets, WebSocket or not
+  std::size_t topics = 0;                   ///< topics with at least one subscriber
+  std::uint64_t messages_dropped = 0;       ///< published messages dropped for slow consumers
+  std::uint64_t slow_consumers_closed = 0;  ///< subscribers closed for being slow
 };
 
 /// wss:// settings.
@@ -104,18 +104,19 @@ struct ServerOptions {
   /// Outgoing bytes a connection may have queued before the server stops
   /// reading from it (so a peer that does not read cannot grow our memory).
   std::size_t max_backpressure = 1024 * 1024;
+  /// What a subscriber that cannot keep up with publications gets.
   SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::drop_message;
   CloseCode slow_consumer_close_code = CloseCode::try_again_later;  ///< 1013 (or 1008)
   /// Browser origins allowed to open WebSockets; empty: any. Others get 403.
   /// Requests without an Origin header (not from a browser) pass unless
   /// `require_origin`.
   std::vector<std::string> allowed_origins;
-  bool require_origin = false;
-  TlsServerOptions tls;    ///< wss:// when set (TLS 1.2 and 1.3, ALPN http/1.1)
-  DeflateOptions deflate;  ///< permessage-deflate when enabled (routes may opt out)
+  bool require_origin = false;  ///< refuse requests without Origin when allowed_origins is set
+  TlsServerOptions tls;         ///< wss:// when set (TLS 1.2 and 1.3, ALPN http/1.1)
+  DeflateOptions deflate;       ///< permessage-deflate when enabled (routes may opt out)
 
-  std::string static_dir;  ///< files for GET/HEAD of other paths
-  protocol::HttpLimits http_limits;
+  std::string static_dir;            ///< files for GET/HEAD of other paths
+  protocol::HttpLimits http_limits;  ///< request head size and header count (431 beyond)
 
   std::chrono::milliseconds handshake_timeout{10'000};  ///< the request must complete in time
   std::chrono::milliseconds idle_timeout{120'000};      ///< nothing received: close (0: off)
@@ -136,24 +137,28 @@ struct ServerOptions {
 
 /// What a route may set differently from the server's defaults.
 struct RouteOptions {
-  std::optional<std::uint64_t> max_message_size;
-  std::optional<std::size_t> fragment_size;
+  std::optional<std::uint64_t> max_message_size;  ///< as ServerOptions::max_message_size
+  std::optional<std::size_t> fragment_size;       ///< as ServerOptions::fragment_size
   /// permessage-deflate on this route (with `ServerOptions::deflate`'s
   /// settings, enabled or not there); unset: as the server.
   std::optional<bool> compression;
-  std::optional<std::chrono::milliseconds> idle_timeout;
-  std::optional<std::chrono::milliseconds> ping_interval;
-  std::optional<std::size_t> max_backpressure;
-  std::optional<SlowConsumerPolicy> slow_consumer;
-  std::optional<CloseCode> slow_consumer_close_code;
+  std::optional<std::chrono::milliseconds> idle_timeout;   ///< as ServerOptions::idle_timeout
+  std::optional<std::chrono::milliseconds> ping_interval;  ///< as ServerOptions::ping_interval
+  std::optional<std::size_t> max_backpressure;             ///< as ServerOptions::max_backpressure
+  std::optional<SlowConsumerPolicy> slow_consumer;         ///< as ServerOptions::slow_consumer
+  std::optional<CloseCode>
+      slow_consumer_close_code;  ///< as ServerOptions::slow_consumer_close_code
 };
 
 namespace detail {
 struct ServerState;  // the server's internals
 }
 
+/// A WebSocket and HTTP server: routes, publish/subscribe, one event loop
+/// per thread. See the file comment for its threading rules.
 class Server {
  public:
+  /// A server with `options`; nothing listens until `listen()` or `run()`.
   explicit Server(ServerOptions options = {});
   ~Server();
   Server(const Server&) = delete;
@@ -201,9 +206,12 @@ class Server {
   /// when the server is not listening.
   bool post(std::function<void()> fn);
 
-  /// Thread-safe counts.
+  /// Thread-safe counts: subscribers of a topic on every loop, and the
+  /// server's statistics.
+  /// @{
   std::size_t subscriber_count(std::string_view topic) const;
   ServerStats stats() const;
+  /// @}
 
  private:
   std::error_code add_route(std::string path, std::shared_ptr<const detail::Callbacks> callbacks,

@@ -49,6 +49,7 @@ struct Status {
   Status() = default;
   /// A failure (or success, with an empty code), and what more there is to say.
   Status(std::error_code code, std::string why = {}) : error(code), detail(std::move(why)) {}
+  /// A failure given as one of Duplex's error enums.
   template <typename E>
   requires std::is_error_code_enum_v<E> Status(E code, std::string why = {})
       : error(make_error_code(code)), detail(std::move(why)) {}
@@ -58,6 +59,7 @@ struct Status {
 
   /// True on success.
   bool ok() const noexcept { return !error; }
+  /// Also true on success.
   explicit operator bool() const noexcept { return ok(); }
   /// "error message: detail" (or just the message), for logs and users.
   std::string message() const;
@@ -65,5 +67,7 @@ struct Status {
 
 }  // namespace duplex
 
+/// @cond
 template <>
 struct std::is_error_condition_enum<duplex::Condition> : std::true_type {};
+/// @endcond

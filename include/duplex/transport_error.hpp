@@ -21,11 +21,14 @@ enum class TransportError {
 /// The category ("duplex.transport").
 const std::error_category& transport_category() noexcept;
 
+/// Makes `TransportError` values usable as `std::error_code`.
 inline std::error_code make_error_code(TransportError e) noexcept {
   return {static_cast<int>(e), transport_category()};
 }
 
 }  // namespace duplex
 
+/// @cond
 template <>
 struct std::is_error_code_enum<duplex::TransportError> : std::true_type {};
+/// @endcond

@@ -22,14 +22,20 @@ struct DataAccess;
 /// `on_upgrade` call only. Not calling `reject()` accepts.
 class Upgrade {
  public:
+  /// The request's method ("GET"), path ("/chat") and query ("room=1",
+  /// without the '?').
+  /// @{
   virtual std::string_view method() const noexcept = 0;
   virtual std::string_view path() const noexcept = 0;
   virtual std::string_view query() const noexcept = 0;
+  /// @}
   /// The first header field of that name (case-insensitive), or empty.
   virtual std::string_view header(std::string_view name) const noexcept = 0;
+  /// Every header field, in arrival order.
   virtual const std::vector<protocol::HttpHeader>& headers() const noexcept = 0;
   /// The Origin header (browsers send one), or empty.
   virtual std::string_view origin() const noexcept = 0;
+  /// The client's address: "127.0.0.1:54321", "[::1]:54321".
   virtual std::string remote_address() const = 0;
   /// The subprotocols offered, in the client's order of preference.
   virtual std::span<const std::string_view> subprotocols() const noexcept = 0;

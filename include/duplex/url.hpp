@@ -1,4 +1,5 @@
-// ws:// and wss:// URIs (RFC 6455 section 3).
+/// @file
+/// ws:// and wss:// URIs (RFC 6455 section 3).
 #pragma once
 
 #include <duplex/client_error.hpp>
@@ -11,15 +12,18 @@
 
 namespace duplex {
 
+/// A parsed ws:// or wss:// URL.
 struct WebSocketUrl {
-  bool secure = false;  // wss://
-  std::string host;     // without brackets for IPv6 literals
+  bool secure = false;  ///< wss://
+  std::string host;     ///< without brackets for IPv6 literals
+  /// The port (80 or 443 when the URL names none).
   std::uint16_t port = 0;
-  std::string target;  // path and query, "/" when empty
+  std::string target;  ///< path and query, "/" when empty
 
-  // The Host header value: host, bracketed if IPv6, with the port unless it
-  // is the scheme's default.
+  /// The Host header value: host, bracketed if IPv6, with the port unless it
+  /// is the scheme's default.
   std::string host_header() const;
+  /// The URL again, normalised ("ws://host:port/target").
   std::string to_string() const;
 };
 

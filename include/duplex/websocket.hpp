@@ -34,8 +34,11 @@ struct Message {
   std::string_view data;
   Opcode opcode = Opcode::text;  ///< `text` or `binary`
 
+  /// What kind of message it is.
+  /// @{
   bool is_text() const noexcept { return opcode == Opcode::text; }
   bool is_binary() const noexcept { return opcode == Opcode::binary; }
+  /// @}
   /// The payload as bytes (same lifetime as `data`).
   std::span<const std::uint8_t> bytes() const noexcept {
     return {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()};
@@ -55,10 +58,13 @@ class WebSocket {
   /// iteration. `UsageError::connection_closed` once the close handshake
   /// began, `UsageError::invalid_opcode` for anything but text or binary.
   std::error_code send(std::string_view data, Opcode opcode = Opcode::text);
+  /// `send()` for text and for binary data.
+  /// @{
   std::error_code send_text(std::string_view text) { return send(text, Opcode::text); }
   std::error_code send_binary(std::span<const std::uint8_t> data) {
     return send({reinterpret_cast<const char*>(data.data()), data.size()}, Opcode::binary);
   }
+  /// @}
 
   /// Sends one message in pieces of the application's choosing, without
   /// holding all of it: the first call with `Opcode::text` or
@@ -106,9 +112,11 @@ class WebSocket {
   /// message published to its topic after it began and until it ends, from
   /// any thread; it ends by itself when the connection closes. True when
   /// the subscription changed; false on a client connection.
+  /// @{
   bool subscribe(std::string_view topic);
   bool unsubscribe(std::string_view topic);
   bool is_subscribed(std::string_view topic) const;
+  /// @}
   /// Sends to every subscriber of `topic` on every thread of the server,
   /// this connection included only with `include_self`. The message is
   /// framed (and compressed) once and the same bytes are queued for every
@@ -141,6 +149,7 @@ class WebSocketHandle {
  public:
   /// An empty handle, which reaches nothing.
   WebSocketHandle() = default;
+  /// A handle on a connection's shared state (from `WebSocket::handle()`).
   explicit WebSocketHandle(std::shared_ptr<detail::HandleState> state) noexcept
       : state_(std::move(state)) {}
 

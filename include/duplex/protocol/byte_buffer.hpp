@@ -1,5 +1,6 @@
-// A growable, contiguous byte buffer that does not zero what it grows into
-// (std::vector would), used to reassemble fragmented or split messages.
+/// @file
+/// A growable, contiguous byte buffer that does not zero what it grows into
+/// (std::vector would), used to reassemble fragmented or split messages.
 #pragma once
 
 #include <cstddef>
@@ -14,15 +15,20 @@
 
 namespace duplex::protocol {
 
+/// Bytes in one growable allocation. Not thread-safe: one owner at a time.
+/// Views and pointers into it are valid until it grows, is moved from, or
+/// is released.
 class ByteBuffer {
  public:
   ByteBuffer() = default;
   ByteBuffer(const ByteBuffer&) = delete;
   ByteBuffer& operator=(const ByteBuffer&) = delete;
+  /// Takes `other`'s memory, leaving it empty.
   ByteBuffer(ByteBuffer&& other) noexcept
       : data_(std::exchange(other.data_, nullptr)),
         size_(std::exchange(other.size_, 0)),
         capacity_(std::exchange(other.capacity_, 0)) {}
+  /// Frees ours and takes `other`'s memory, leaving it empty.
   ByteBuffer& operator=(ByteBuffer&& other) noexcept {
     if (this != &other) {
       std::free(data_);
@@ -34,22 +40,34 @@ class ByteBuffer {
   }
   ~ByteBuffer() { std::free(data_); }
 
+  /// The bytes (null while nothing was ever allocated).
+  ///@{
   std::uint8_t* data() noexcept { return data_; }
   const std::uint8_t* data() const noexcept { return data_; }
+  ///@}
+  /// Bytes held.
   std::size_t size() const noexcept { return size_; }
+  /// Bytes it can hold before it grows.
   std::size_t capacity() const noexcept { return capacity_; }
+  /// True when it holds no bytes.
   bool empty() const noexcept { return size_ == 0; }
+  /// The bytes as a span or as text.
+  ///@{
   std::span<std::uint8_t> span() noexcept { return {data_, size_}; }
   std::span<const std::uint8_t> span() const noexcept { return {data_, size_}; }
   std::string_view view() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
+  ///@}
 
-  // Room for `n` more bytes at the end; write them, then commit(n).
+  /// Room for `n` more bytes at the end; write them, then commit(n).
   std::uint8_t* prepare(std::size_t n) {
     if (capacity_ - size_ < n) grow(size_ + n);
     return data_ + size_;
   }
+  /// Counts `n` bytes written after prepare() as held.
   void commit(std::size_t n) noexcept { size_ += n; }
 
+  /// Appends a copy of `bytes` (or of `text`).
+  ///@{
   void append(std::span<const std::uint8_t> bytes) {
     if (bytes.empty()) return;
     std::memcpy(prepare(bytes.size()), bytes.data(), bytes.size());
@@ -58,8 +76,9 @@ class ByteBuffer {
   void append(std::string_view text) {
     append({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
   }
+  ///@}
 
-  // Drops the first `n` bytes, keeping the rest at the front.
+  /// Drops the first `n` bytes, keeping the rest at the front.
   void consume(std::size_t n) noexcept {
     if (n >= size_) {
       size_ = 0;
@@ -69,21 +88,23 @@ class ByteBuffer {
     size_ -= n;
   }
 
+  /// Empties the buffer, keeping its memory.
   void clear() noexcept { size_ = 0; }
+  /// Makes it hold `n` bytes (new ones are not initialised).
   void resize(std::size_t n) {
     if (n > capacity_) grow(n);
     size_ = n;
   }
 
-  // Empties the buffer and gives its memory back.
+  /// Empties the buffer and gives its memory back.
   void release() noexcept {
     std::free(data_);
     data_ = nullptr;
     size_ = capacity_ = 0;
   }
 
-  // Empties the buffer, keeping its memory only when it is at most `keep`
-  // bytes, so that one huge message does not pin memory forever.
+  /// Empties the buffer, keeping its memory only when it is at most `keep`
+  /// bytes, so that one huge message does not pin memory forever.
   void clear_and_trim(std::size_t keep) noexcept {
     if (capacity_ > keep) release();
     size_ = 0;

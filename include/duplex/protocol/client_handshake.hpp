@@ -80,13 +80,17 @@ class ClientHandshake {
   Agreement& agreement() noexcept { return agreement_; }
   /// After `rejected`: the status, the headers (views into this object) and
   /// the body (at most `max_rejection_body` bytes).
+  /// @{
   int status() const noexcept { return response_.status; }
   const HttpHeaders& headers() const noexcept { return response_.headers; }
   std::string_view body() const noexcept;
+  /// @}
   /// After `failed`: why, and for an extension answer we refuse, the rule
   /// it broke.
+  /// @{
   std::error_code error() const noexcept { return error_; }
   const std::string& detail() const noexcept { return detail_; }
+  /// @}
 
   /// The Sec-WebSocket-Key sent.
   const std::string& key() const noexcept { return key_; }

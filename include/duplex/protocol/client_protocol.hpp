@@ -32,11 +32,15 @@ class ClientProtocol {
   /// handshake never finished).
   LifecycleEvent end_of_input();
 
+  /// The handshake (its rejection, its failure), what was agreed, the
+  /// connection's frames, the bytes to write, and whether it opened.
+  /// @{
   ClientHandshake& handshake() noexcept { return handshake_; }
   const Agreement& agreement() const noexcept { return agreement_; }
   Connection& connection() noexcept { return connection_; }
   OutputQueue& output() noexcept { return connection_.output(); }
   bool is_open() const noexcept { return open_; }
+  /// @}
 
  private:
   ClientHandshake handshake_;

@@ -75,11 +75,16 @@ enum class UsageError {
   not_running,               ///< the server or client has no event loop running
 };
 
-/// The categories ("duplex.protocol", "duplex.handshake", "duplex.usage").
+/// The categories of the core's errors: "duplex.protocol",
+/// "duplex.handshake", "duplex.usage".
 const std::error_category& protocol_category() noexcept;
+/// @copydoc protocol_category()
 const std::error_category& handshake_category() noexcept;
+/// @copydoc protocol_category()
 const std::error_category& usage_category() noexcept;
 
+/// Makes the core's error values usable as `std::error_code`.
+/// @{
 inline std::error_code make_error_code(ProtocolError e) noexcept {
   return {static_cast<int>(e), protocol_category()};
 }
@@ -89,6 +94,7 @@ inline std::error_code make_error_code(HandshakeError e) noexcept {
 inline std::error_code make_error_code(UsageError e) noexcept {
   return {static_cast<int>(e), usage_category()};
 }
+/// @}
 
 /// The close code a received-frame error is reported to the peer with:
 /// 1007 for bad UTF-8 and bad compressed data, 1009 for size limits, 1002
@@ -97,9 +103,11 @@ CloseCode close_code_for(ProtocolError e) noexcept;
 
 }  // namespace duplex
 
+/// @cond
 template <>
 struct std::is_error_code_enum<duplex::ProtocolError> : std::true_type {};
 template <>
 struct std::is_error_code_enum<duplex::HandshakeError> : std::true_type {};
 template <>
 struct std::is_error_code_enum<duplex::UsageError> : std::true_type {};
+/// @endcond

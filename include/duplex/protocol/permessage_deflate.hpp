@@ -22,6 +22,7 @@ inline constexpr std::string_view deflate_extension_name = "permessage-deflate";
 /// for directions that keep no context. Read-only: thread-safe.
 class PerMessageDeflate final : public PerMessageExtension {
  public:
+  /// permessage-deflate with `options`.
   explicit PerMessageDeflate(const DeflateOptions& options = {}) : options_(options) {}
 
   std::string_view name() const noexcept override { return deflate_extension_name; }

@@ -35,9 +35,9 @@ namespace duplex::protocol {
 /// A validated upgrade request. Every view points into the request bytes:
 /// see `ServerHandshake::receive` for how long they live.
 struct UpgradeRequest {
-  HttpRequestHead head;  ///< method, path, query, all headers
-  std::string_view host;
-  std::string_view key;
+  HttpRequestHead head;                        ///< method, path, query, all headers
+  std::string_view host;                       ///< the Host header
+  std::string_view key;                        ///< Sec-WebSocket-Key
   std::string_view origin;                     ///< empty when the request had none
   std::vector<std::string_view> subprotocols;  ///< offered, in order of preference
   std::vector<Extension> extensions;           ///< offered, in order (copies)

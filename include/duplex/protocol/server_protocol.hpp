@@ -27,8 +27,9 @@ namespace duplex::protocol {
 /// One step of a connection's life: a handshake event while the handshake
 /// runs, then the frame events of `Connection::receive`.
 struct LifecycleEvent {
-  HandshakeEvent handshake = HandshakeEvent::none;
-  Event frame;
+  HandshakeEvent handshake = HandshakeEvent::none;  ///< while the handshake runs
+  Event frame;                                      ///< once the connection is open
+  /// True when something happened.
   explicit operator bool() const noexcept {
     return handshake != HandshakeEvent::none || static_cast<bool>(frame);
   }
@@ -61,9 +62,11 @@ class ServerProtocol {
   ServerHandshake& handshake() noexcept { return *handshake_; }
   /// What was agreed, once open.
   const Agreement& agreement() const noexcept { return agreement_; }
+  /// The connection's frames (once open).
   Connection& connection() noexcept { return connection_; }
   /// Bytes to write to the transport, handshake and frames alike.
   OutputQueue& output() noexcept { return connection_.output(); }
+  /// Whether the upgrade was accepted.
   bool is_open() const noexcept { return open_; }
   /// True once the transport should be closed after writing `output()`: a
   /// request answered without opening, or the connection's close done.

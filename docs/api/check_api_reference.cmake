@@ -1,0 +1,15 @@
+# Runs Doxygen on the public headers and fails on any warning (an
+# undocumented public symbol, a broken doc command).
+if(NOT DOXYGEN)
+  message(FATAL_ERROR "doxygen is not installed (scripts/bootstrap.sh test installs it)")
+endif()
+file(REMOVE ${WARNINGS})
+execute_process(COMMAND ${DOXYGEN} ${DOXYFILE} RESULT_VARIABLE result)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "doxygen failed (${result})")
+endif()
+file(READ ${WARNINGS} warnings)
+if(NOT warnings STREQUAL "")
+  message(FATAL_ERROR "the API reference has warnings:\n${warnings}")
+endif()
+message(STATUS "API reference: no warnings")
