@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,22 +34,6 @@ struct ConnectArgs {
   std::string cacert;
   bool insecure = false;
   DeflateOptions deflate;
-};
-
-// What the stdin thread hands to the client loop. The thread blocks in
-// read() and may outlive the session, so it posts only through this.
-struct StdinMailbox {
-  std::mutex mutex;
-  Client* client = nullptr;
-
-  void post(std::function<void()> fn) {
-    std::lock_guard lock(mutex);
-    if (client) client->post(std::move(fn));
-  }
-  void close() {
-    std::lock_guard lock(mutex);
-    client = nullptr;
-  }
 };
 
 // State shared by the handlers, all on the client's loop thread.
@@ -80,15 +63,18 @@ struct Session {
   }
 };
 
-void read_stdin(std::shared_ptr<StdinMailbox> mailbox, std::shared_ptr<Session> session,
-                bool binary) {
+// Reads stdin on a thread of its own (stdin may be a file, which epoll cannot
+// watch) and hands each line to the client's loop. The thread blocks in
+// read() and may outlive the client: it posts through a LoopHandle, which
+// drops what arrives after the loop is gone.
+void read_stdin(LoopHandle loop, std::shared_ptr<Session> session, bool binary) {
   std::string line;
   char buf[64 * 1024];
   while (true) {
     const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
     if (n <= 0) break;
     if (binary) {
-      mailbox->post([session, chunk = std::string(buf, static_cast<std::size_t>(n))] {
+      loop.post([session, chunk = std::string(buf, static_cast<std::size_t>(n))] {
         session->send(chunk, true);
       });
       continue;
@@ -99,14 +85,14 @@ void read_stdin(std::shared_ptr<StdinMailbox> mailbox, std::shared_ptr<Session> 
         continue;
       }
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      mailbox->post([session, text = std::move(line)] { session->send(text, false); });
+      loop.post([session, text = std::move(line)] { session->send(text, false); });
       line.clear();
     }
   }
   if (!binary && !line.empty()) {
-    mailbox->post([session, text = std::move(line)] { session->send(text, false); });
+    loop.post([session, text = std::move(line)] { session->send(text, false); });
   }
-  mailbox->post([session] { session->finish_input(); });
+  loop.post([session] { session->finish_input(); });
 }
 
 void print_message(Message m) {
@@ -156,9 +142,9 @@ int run_connect(const ConnectArgs& a) {
             if (verbose) {
               std::fprintf(stderr, "duplex: connected to %s%s%s%s%s\n", url_text.c_str(),
                            ws.subprotocol().empty() ? "" : " subprotocol=",
-                           std::string(ws.subprotocol()).c_str(),
+                           escape_for_log(ws.subprotocol()).c_str(),
                            ws.extensions().empty() ? "" : " extensions=",
-                           std::string(ws.extensions()).c_str());
+                           escape_for_log(ws.extensions()).c_str());
             }
             for (const auto& [data, binary] : session->pending)
               ws.send(data, binary ? Opcode::binary : Opcode::text);
@@ -186,11 +172,8 @@ int run_connect(const ConnectArgs& a) {
     std::fprintf(stderr, "duplex: %s: %s\n", a.url.c_str(), ec.message().c_str());
     return 2;
   }
-  auto mailbox = std::make_shared<StdinMailbox>();
-  mailbox->client = &client;
-  if (!echo) std::thread(read_stdin, mailbox, session, a.binary).detach();
+  if (!echo) std::thread(read_stdin, client.loop().handle(), session, a.binary).detach();
   client.run();
-  mailbox->close();
 
   if (!session->connect_error.empty()) {
     std::fprintf(stderr, "duplex: cannot connect to %s: %s\n", a.url.c_str(),
@@ -203,7 +186,7 @@ int run_connect(const ConnectArgs& a) {
     const std::string name(close_code_name(session->code));
     std::fprintf(stderr, "duplex: closed: %u%s%s%s%s\n", static_cast<unsigned>(session->code),
                  name.empty() ? "" : " ", name.c_str(), session->reason.empty() ? "" : ": ",
-                 session->reason.c_str());
+                 escape_for_log(session->reason).c_str());  // the server's text
   }
 
   return normal ? 0 : 1;

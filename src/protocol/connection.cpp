@@ -30,13 +30,13 @@ Connection::Partial& Connection::partial() {
 }
 
 Connection::Connection(const ConnectionOptions& options)
-    : max_message_(options.max_message_size),
+    : transform_(options.transform),
+      role_(options.role),
+      auto_pong_(options.auto_pong),
+      max_message_(options.max_message_size),
       max_frame_(options.max_frame_size),
       fragment_size_(options.fragment_size),
-      transform_(options.transform),
-      mask_source_(options.mask_source),
-      role_(options.role),
-      auto_pong_(options.auto_pong) {}
+      mask_source_(options.mask_source) {}
 
 // ------------------------------------------------------------------ receive
 

@@ -186,9 +186,6 @@ class Session : public WebSocket,
   void restart_handshake_clock();
   void log(LogLevel level, std::string_view text) const { host_.log(level, text); }
 
-  transport::EventLoop& loop_;
-  protocol::Connection conn_;
-
  private:
   // transport::StreamHandler
   void on_stream_data(std::span<std::uint8_t> bytes) override;
@@ -223,17 +220,16 @@ class Session : public WebSocket,
   };
   Extras& extras();
 
-  Host& host_;
+  // The members are laid out for a fan-out to many thousands of
+  // subscribers, which touches each session twice per iteration (queueing a
+  // message, then writing it): what both touch comes first, in the first
+  // three cache lines with the bases (the phase, the binding, the stream
+  // living in the slot, the send side of the connection); the rest after.
+ protected:
+  transport::EventLoop& loop_;
+
+ private:
   const Binding* binding_;
-  transport::SocketSlot socket_;
-  std::unique_ptr<transport::TlsFilter> tls_;
-  LazyByteBuffer inbox_;  // input held back by backpressure
-  transport::Address peer_;
-  std::string path_;
-  std::unique_ptr<Extras> extras_;
-  std::int64_t phase_started_;
-  std::int64_t last_receive_ = 0;
-  std::int64_t ping_sent_ = 0;  // when our unanswered ping left, 0 if none
   Phase phase_ = Phase::handshake;
   bool paused_ = false;         // not reading: backpressure
   bool waiting_drain_ = false;  // output could not all be written
@@ -241,6 +237,21 @@ class Session : public WebSocket,
   bool shutdown_sent_ = false;
   bool opened_ = false;
   bool close_reported_ = false;
+  std::unique_ptr<transport::TlsFilter> tls_;
+  transport::SocketSlot socket_;
+
+ protected:
+  protocol::Connection conn_;
+
+ private:
+  Host& host_;
+  LazyByteBuffer inbox_;  // input held back by backpressure
+  transport::Address peer_;
+  std::string path_;
+  std::unique_ptr<Extras> extras_;
+  std::int64_t phase_started_;
+  std::int64_t last_receive_ = 0;
+  std::int64_t ping_sent_ = 0;  // when our unanswered ping left, 0 if none
 
   friend class SessionList;
   Session* prev_ = nullptr;

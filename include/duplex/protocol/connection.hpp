@@ -197,15 +197,25 @@ class Connection {
   void write_close(CloseCode code, std::string_view reason);
   void send_message_frames(Opcode opcode, std::span<const std::uint8_t> payload, std::uint8_t rsv);
 
+  // The send side first: a fan-out touches it for every subscriber (the
+  // output queue, whether a message may be sent, the extension).
+  OutputQueue out_;
+  MessageTransform* transform_;
+  ConnectionState state_ = ConnectionState::open;
+  bool sending_fragments_ = false;
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  Role role_;
+  bool auto_pong_;
+  CloseCode peer_code_ = CloseCode::no_status;
+  ProtocolError error_{};  ///< what failed the connection, if anything
+
   // Options
   std::uint64_t max_message_;
   std::uint64_t max_frame_;
   std::size_t fragment_size_;
-  MessageTransform* transform_;
   std::unique_ptr<MessageTransform> owned_transform_;
   MaskKeySource* mask_source_;
-  Role role_;
-  bool auto_pong_;
 
   // Receive state
   RxPhase rx_phase_ = RxPhase::header;
@@ -229,15 +239,6 @@ class Connection {
   };
   Partial& partial();
   std::unique_ptr<Partial> partial_;
-
-  // Send state
-  bool sending_fragments_ = false;
-  bool close_sent_ = false;
-  bool close_received_ = false;
-  ConnectionState state_ = ConnectionState::open;
-  CloseCode peer_code_ = CloseCode::no_status;
-  ProtocolError error_{};  ///< what failed the connection, if anything
-  OutputQueue out_;
 };
 
 }  // namespace duplex::protocol
