@@ -22,7 +22,6 @@ ServerLoop& ServerSession::owner() noexcept {
 
 void ServerSession::start(int fd) {
   detail::ServerState& server = owner().server();
-  handshake_ = std::make_unique<protocol::ServerHandshake>(server.policy);
   if (const auto ec = attach_socket(fd)) {
     log(LogLevel::warning, "cannot watch a new connection: " + ec.message());
     close_socket();
@@ -88,7 +87,7 @@ void ServerSession::shut_down() {
   switch (phase()) {
     case Phase::open: do_close(CloseCode::going_away, "server shutting down"); break;
     case Phase::handshake:
-      if (handshake_) close_socket();  // no answer under way
+      if (!finishing()) close_socket();  // no answer under way
       break;
     default: break;  // already closing: let it finish
   }
@@ -100,41 +99,64 @@ void ServerSession::respond(std::string response) {
 }
 
 void ServerSession::finish_response() {
-  handshake_.reset();
   finish_after_flush();
 }
 
 void ServerSession::on_handshake_data(std::span<std::uint8_t> bytes) {
-  if (!handshake_) return;  // one request per connection; the rest is ignored
+  if (finishing()) return;  // one request per connection; the rest is ignored
+  if (partial_request_) {
+    std::span<std::uint8_t> rest = bytes;
+    const auto event = partial_request_->receive(rest, conn_.output());
+    if (event != protocol::HandshakeEvent::none) {
+      // Done with it once this returns: the request's views point into it.
+      auto hs = std::move(partial_request_);
+      handle(*hs, event, rest);
+    }
+    return;
+  }
+  const protocol::ServerPolicy& policy = owner().server().policy;
+  protocol::ServerHandshake hs(policy);
   std::span<std::uint8_t> rest = bytes;
-  switch (handshake_->receive(rest, conn_.output())) {
-    case protocol::HandshakeEvent::none: return;
+  const auto event = hs.receive(rest, conn_.output());
+  if (event == protocol::HandshakeEvent::none) {
+    // Only part of the request: collect the rest in a handshake that stays.
+    partial_request_ = std::make_unique<protocol::ServerHandshake>(policy);
+    std::span<std::uint8_t> again = bytes;
+    partial_request_->receive(again, conn_.output());
+    return;
+  }
+  handle(hs, event, rest);
+}
+
+void ServerSession::handle(protocol::ServerHandshake& hs, protocol::HandshakeEvent event,
+                           std::span<std::uint8_t> rest) {
+  switch (event) {
     case protocol::HandshakeEvent::failed:
       log(LogLevel::info,
-          "refused request from " + peer().to_string() + ": " + handshake_->error().message());
+          "refused request from " + peer().to_string() + ": " + hs.error().message());
       finish_response();
       return;
-    case protocol::HandshakeEvent::http_request: serve_http(handshake_->request()); return;
-    case protocol::HandshakeEvent::upgrade_request: upgrade(rest); return;
+    case protocol::HandshakeEvent::http_request: serve_http(hs.request()); return;
+    case protocol::HandshakeEvent::upgrade_request: upgrade(hs, rest); return;
     default: return;
   }
 }
 
-void ServerSession::refuse(int status, std::string_view body,
+void ServerSession::refuse(protocol::ServerHandshake& hs, int status, std::string_view body,
                            std::span<const protocol::HttpHeader> headers) {
-  if (handshake_->reject(status, body, headers, conn_.output())) {
+  if (hs.reject(status, body, headers, conn_.output())) {
     // A header the application added cannot be sent: refuse without them.
-    handshake_->reject(status, body, {}, conn_.output());
+    hs.reject(status, body, {}, conn_.output());
   }
   finish_response();
 }
 
-void ServerSession::upgrade(std::span<std::uint8_t> leftover) {
+void ServerSession::upgrade(protocol::ServerHandshake& hs, std::span<std::uint8_t> leftover) {
   detail::ServerState& server = owner().server();
-  const protocol::UpgradeRequest& request = handshake_->upgrade();
+  const protocol::UpgradeRequest& request = hs.upgrade();
   const Route* chosen = server.find_route(request.head.path);
   if (!chosen) {
-    refuse(404, "no WebSocket endpoint at this path\n", {});
+    refuse(hs, 404, "no WebSocket endpoint at this path\n", {});
     return;
   }
   const detail::Callbacks& callbacks = *chosen->callbacks;
@@ -148,7 +170,7 @@ void ServerSession::upgrade(std::span<std::uint8_t> leftover) {
     // The application's hook threw: a server error, not the client's.
     callbacks.destroy_data(data);
     log(LogLevel::warning, std::string("upgrade hook failed: ") + e.what());
-    refuse(500, "internal error during upgrade\n", {});
+    refuse(hs, 500, "internal error during upgrade\n", {});
     return;
   }
   const auto headers = decision.extra_headers();
@@ -156,19 +178,19 @@ void ServerSession::upgrade(std::span<std::uint8_t> leftover) {
     callbacks.destroy_data(data);
     log(LogLevel::info, "upgrade hook refused " + peer().to_string() + " with " +
                             std::to_string(decision.status()));
-    refuse(decision.status(), decision.body(), headers);
+    refuse(hs, decision.status(), decision.body(), headers);
     return;
   }
   protocol::Agreement agreed;
-  if (const auto ec = handshake_->accept({.subprotocol = decision.subprotocol(),
-                                          .headers = headers,
-                                          .extensions = chosen->extensions},
-                                         conn_.output(), agreed)) {
+  if (const auto ec = hs.accept({.subprotocol = decision.subprotocol(),
+                                 .headers = headers,
+                                 .extensions = chosen->extensions},
+                                conn_.output(), agreed)) {
     // The hook asked for something that cannot be sent (a subprotocol
     // nobody offered, a header with a line break).
     callbacks.destroy_data(data);
     log(LogLevel::warning, "upgrade hook's answer cannot be sent: " + ec.message());
-    refuse(500, "internal error during upgrade\n", {});
+    refuse(hs, 500, "internal error during upgrade\n", {});
     return;
   }
   if (agreed.transform) set_transform(std::move(agreed.transform));
@@ -177,9 +199,6 @@ void ServerSession::upgrade(std::span<std::uint8_t> leftover) {
   set_data(data);
   log(LogLevel::info,
       "WebSocket open: " + peer().to_string() + " " + escape_for_log(request.head.path));
-  // The leftover may live in the handshake's buffer: keep it until the
-  // frames that came with the request are read.
-  auto handshake = std::move(handshake_);
   open(*chosen, leftover);
 }
 

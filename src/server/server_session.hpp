@@ -40,17 +40,22 @@ class ServerSession final : public session::Session {
   // the slow-consumer policy. True when there is room now.
   bool make_room(std::size_t limit);
   const Route& route() const noexcept { return static_cast<const Route&>(binding()); }
-  void upgrade(std::span<std::uint8_t> leftover);
+  // Acts on what feeding the request to `hs` produced.
+  void handle(protocol::ServerHandshake& hs, protocol::HandshakeEvent event,
+              std::span<std::uint8_t> rest);
+  void upgrade(protocol::ServerHandshake& hs, std::span<std::uint8_t> leftover);
   void serve_http(const protocol::HttpRequestHead& head);
   void respond(std::string response);
   void respond_plain(int status, std::string_view body,
                      std::span<const protocol::HttpHeader> headers, bool head_only);
-  void refuse(int status, std::string_view body, std::span<const protocol::HttpHeader> headers);
+  void refuse(protocol::ServerHandshake& hs, int status, std::string_view body,
+              std::span<const protocol::HttpHeader> headers);
   void finish_response();
 
-  // The opening handshake, from accept until the connection opens or the
-  // request is answered.
-  std::unique_ptr<protocol::ServerHandshake> handshake_;
+  // A request that arrived in pieces, collected by a handshake of its own
+  // until it is whole. One that arrives whole (most do) is read by a
+  // handshake on the stack: no allocation, and nothing kept per connection.
+  std::unique_ptr<protocol::ServerHandshake> partial_request_;
 };
 
 }  // namespace duplex::server

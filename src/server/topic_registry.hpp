@@ -11,8 +11,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -50,8 +52,7 @@ class TopicRegistry {
   // True when the member was not subscribed yet.
   bool subscribe(Member& member, std::string_view name, std::uint64_t since) {
     if (is_subscribed(member, name)) return false;
-    if (!member.host_data) member.host_data = new std::vector<Subscription>();
-    auto& subs = *subscriptions(member);
+    Subscriptions& subs = Subscriptions::room_for_one_more(member.host_data);
     auto it = topics_.find(name);
     if (it == topics_.end()) {
       auto topic = std::make_unique<Topic>();
@@ -130,8 +131,57 @@ class TopicRegistry {
     }
   };
 
-  static std::vector<Subscription>* subscriptions(const Member& member) noexcept {
-    return static_cast<std::vector<Subscription>*>(member.host_data);
+  // A member's subscriptions in one allocation (a count, a capacity and
+  // the entries): a subscriber with one topic holds one 24-byte block.
+  class Subscriptions {
+   public:
+    std::size_t size() const noexcept { return size_; }
+    Subscription& operator[](std::size_t i) noexcept { return items()[i]; }
+    Subscription& back() noexcept { return items()[size_ - 1]; }
+    const Subscription& back() const noexcept { return items()[size_ - 1]; }
+    Subscription* begin() noexcept { return items(); }
+    Subscription* end() noexcept { return items() + size_; }
+    const Subscription* begin() const noexcept { return items(); }
+    const Subscription* end() const noexcept { return items() + size_; }
+    void push_back(const Subscription& s) noexcept { items()[size_++] = s; }
+    void pop_back() noexcept { --size_; }
+
+    // The list behind `slot` (a member's host_data), grown so that one more
+    // entry fits.
+    static Subscriptions& room_for_one_more(void*& slot) {
+      auto* list = static_cast<Subscriptions*>(slot);
+      const std::uint32_t size = list ? list->size_ : 0;
+      if (!list || size == list->capacity_) {
+        const std::uint32_t capacity = list ? list->capacity_ * 2 : 1;
+        void* grown = std::realloc(list, sizeof(Subscriptions) + capacity * sizeof(Subscription));
+        if (!grown) throw std::bad_alloc();
+        list = static_cast<Subscriptions*>(grown);
+        list->size_ = size;
+        list->capacity_ = capacity;
+        slot = list;
+      }
+      return *list;
+    }
+    // Frees the list behind `slot` once it is empty.
+    static void release_if_empty(void*& slot) noexcept {
+      auto* list = static_cast<Subscriptions*>(slot);
+      if (list && list->size_ == 0) {
+        std::free(list);
+        slot = nullptr;
+      }
+    }
+
+   private:
+    Subscription* items() noexcept { return reinterpret_cast<Subscription*>(this + 1); }
+    const Subscription* items() const noexcept {
+      return reinterpret_cast<const Subscription*>(this + 1);
+    }
+    std::uint32_t size_;
+    std::uint32_t capacity_;
+  };
+
+  static Subscriptions* subscriptions(const Member& member) noexcept {
+    return static_cast<Subscriptions*>(member.host_data);
   }
 
   void remove(Member& member, std::size_t index) {
@@ -139,10 +189,7 @@ class TopicRegistry {
     const Subscription sub = subs[index];
     subs[index] = subs.back();
     subs.pop_back();
-    if (subs.empty()) {
-      delete &subs;
-      member.host_data = nullptr;
-    }
+    Subscriptions::release_if_empty(member.host_data);
     Topic& topic = *sub.topic;
     const Subscriber moved = topic.subscribers.back();
     topic.subscribers[sub.slot] = moved;

@@ -178,6 +178,8 @@ class Session : public WebSocket,
   void* data() const noexcept { return data_; }
   // Writes what is queued, then shuts our side and lingers for the peer's.
   void finish_after_flush();
+  // True once finish_after_flush() was called (an answer is on its way out).
+  bool finishing() const noexcept { return closing_transport_; }
   // Closes the socket now (on_close first, if the connection had opened).
   void close_socket();
   void queue_output() { loop_.mark_dirty(*this); }

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <filesystem>
 #include <fstream>
 
@@ -163,6 +165,24 @@ TEST(Server, BadHandshakesGetSpecificStatuses) {
         << c.status_line << " got: " << r.substr(0, 60);
     EXPECT_TRUE(raw.closed_within(2s)) << "the server closes after a rejection";
   }
+}
+
+TEST(Server, ARequestInPiecesIsCollected) {
+  RunningServer rs({}, echo_routes);
+  RawClient raw(rs.port());
+  const std::string request = upgrade_request({.host = "127.0.0.1", .target = "/echo"});
+  // Three pieces, the first ending inside the request line, with pauses.
+  const std::size_t cuts[] = {0, 7, request.size() / 2, request.size()};
+  for (int i = 0; i < 3; ++i) {
+    raw.send(request.substr(cuts[i], cuts[i + 1] - cuts[i]));
+    std::this_thread::sleep_for(20ms);
+  }
+  const std::string response = raw.read_http_response();
+  EXPECT_EQ(response.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << response;
+  raw.send_frame(Opcode::text, "after the pieces");
+  const auto echoed = raw.read_frame();
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(echoed->payload, "after the pieces");
 }
 
 TEST(Server, OriginOutsideTheAllowListIs403) {
