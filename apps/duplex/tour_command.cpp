@@ -17,18 +17,9 @@ namespace {
 using namespace duplex::protocol;
 
 std::vector<std::uint8_t> take_output(OutputQueue& queue) {
-  std::vector<std::uint8_t> out;
-  std::span<const std::uint8_t> parts[16];
-  while (!queue.empty()) {
-    const std::size_t n = queue.gather(parts);
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      out.insert(out.end(), parts[i].begin(), parts[i].end());
-      total += parts[i].size();
-    }
-    queue.consume(total);
-  }
-  return out;
+  std::string bytes;
+  queue.drain_to(bytes);
+  return {bytes.begin(), bytes.end()};
 }
 
 std::string as_string(const std::vector<std::uint8_t>& bytes) {

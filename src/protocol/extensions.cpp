@@ -1,3 +1,5 @@
+#include "token.hpp"
+
 #include <duplex/protocol/error.hpp>
 #include <duplex/protocol/extensions.hpp>
 #include <duplex/protocol/http.hpp>
@@ -5,10 +7,7 @@
 namespace duplex::protocol {
 namespace {
 
-bool is_tchar(char c) noexcept {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+using detail::is_token_char;
 
 // A small cursor over the header value.
 class Scanner {
@@ -26,7 +25,7 @@ class Scanner {
   }
   std::string_view token() noexcept {
     const std::size_t start = i_;
-    while (!done() && is_tchar(s_[i_])) ++i_;
+    while (!done() && is_token_char(s_[i_])) ++i_;
     return s_.substr(start, i_ - start);
   }
   // quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE, after the DQUOTE.
@@ -48,14 +47,6 @@ class Scanner {
   std::string_view s_;
   std::size_t i_ = 0;
 };
-
-bool all_tchar(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!is_tchar(c)) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -92,7 +83,7 @@ std::error_code parse_extension_list(std::string_view value, std::vector<Extensi
           v = std::string(in.token());
         }
         // RFC 6455 9.1: a quoted value must still be a token once unquoted.
-        if (!all_tchar(v)) return HandshakeError::invalid_extension_header;
+        if (!detail::is_token(v)) return HandshakeError::invalid_extension_header;
         param.value = std::move(v);
         in.skip_ows();
       }

@@ -3,6 +3,8 @@
 // peer supplies can end a header early or inject one.
 #pragma once
 
+#include "token.hpp"
+
 #include <duplex/protocol/http.hpp>
 
 #include <algorithm>
@@ -11,15 +13,6 @@
 #include <string_view>
 
 namespace duplex::protocol::detail {
-
-inline bool is_token_char(char c) noexcept {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-inline bool is_token(std::string_view s) noexcept {
-  return !s.empty() && std::all_of(s.begin(), s.end(), is_token_char);
-}
 
 // A value we may emit: no control characters but tab.
 inline bool is_safe_value(std::string_view v) noexcept {

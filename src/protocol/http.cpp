@@ -1,3 +1,5 @@
+#include "token.hpp"
+
 #include <duplex/protocol/error.hpp>
 #include <duplex/protocol/http.hpp>
 
@@ -6,23 +8,8 @@
 namespace duplex::protocol {
 namespace {
 
-constexpr std::array<bool, 256> make_tchar_table() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}
-constexpr auto tchar = make_tchar_table();
-
-bool is_token(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!tchar[static_cast<unsigned char>(c)]) return false;
-  }
-  return true;
-}
+using detail::is_token;
+using detail::is_token_char;
 
 // Field values may hold visible characters, spaces, tabs and obs-text.
 bool is_field_value(std::string_view s) noexcept {
@@ -59,7 +46,7 @@ int parse_version(std::string_view v) noexcept {
 bool plausible_request_start(std::string_view in) noexcept {
   std::size_t i = 0;
   for (; i < in.size() && in[i] != ' '; ++i) {
-    if (!tchar[static_cast<unsigned char>(in[i])]) return false;
+    if (!is_token_char(in[i])) return false;
   }
   for (; i < in.size() && in[i] != '\r' && in[i] != '\n'; ++i) {
     const auto c = static_cast<unsigned char>(in[i]);

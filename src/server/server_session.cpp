@@ -64,10 +64,15 @@ __attribute__((noinline)) bool ServerSession::make_room(std::size_t limit) {
 }
 
 void ServerSession::on_handshake_error(std::error_code error, std::string_view detail) {
+  const std::string why = escape_for_log(detail.empty() ? error.message() : detail);
+  if (error.category() != transport_category()) {
+    log(LogLevel::info, "connection from " + peer().to_string() + " failed: " + why);
+    close_socket();
+    return;
+  }
   // A failed TLS handshake is the client's doing (or a scanner's): worth a
   // line with -v, not a warning a remote peer could flood the log with.
-  log(LogLevel::info, "TLS handshake with " + peer().to_string() +
-                          " failed: " + escape_for_log(detail.empty() ? error.message() : detail));
+  log(LogLevel::info, "TLS handshake with " + peer().to_string() + " failed: " + why);
   if (error == TransportError::plain_http_to_tls) {
     // Say so in the protocol the client speaks, rather than leaving it to
     // guess from a dropped connection.
