@@ -19,7 +19,7 @@ LAYERS = [
     ("protocol", 0, ["include/duplex/protocol/", "src/protocol/",
                      "include/duplex/close_code.hpp", "include/duplex/status.hpp"]),
     ("transport", 1, ["src/transport/", "include/duplex/transport_error.hpp",
-                      "include/duplex/loop.hpp"]),
+                      "include/duplex/loop.hpp", "include/duplex/io_backend.hpp"]),
     ("session", 2, ["src/session/", "include/duplex/websocket.hpp", "include/duplex/log.hpp",
                     "include/duplex/handlers.hpp", "include/duplex/upgrade.hpp",
                     "include/duplex/detail/"]),

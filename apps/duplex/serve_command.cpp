@@ -23,6 +23,7 @@ struct ServeArgs {
   std::string host = "127.0.0.1";
   int port = 9002;
   unsigned threads = 0;
+  std::string io = "auto";
   std::string static_dir;
   double idle_timeout = 120;
   double ping_interval = 30;
@@ -55,6 +56,7 @@ int run_serve(const ServeArgs& a) {
   options.host = a.host;
   options.port = static_cast<std::uint16_t>(a.port);
   options.threads = a.threads;
+  options.io = parse_io_backend(a.io).value_or(IoBackend::automatic);
   options.static_dir = a.static_dir;
   options.idle_timeout = seconds(a.idle_timeout);
   options.ping_interval = seconds(a.ping_interval);
@@ -101,12 +103,15 @@ int run_serve(const ServeArgs& a) {
     return 1;
   }
   const bool v6 = a.host.find(':') != std::string::npos;
+  const std::string_view io = to_string(server.io_backend());
+  // Tools wait for this line as it is: the URL ends it.
   std::printf("listening on %s://%s%s%s:%u\n", a.tls_cert.empty() ? "ws" : "wss", v6 ? "[" : "",
               a.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()));
   if (!a.echo && !a.broadcast) {
     std::printf("demo: open %s://%s%s%s:%u/ in a browser\n", a.tls_cert.empty() ? "http" : "https",
                 v6 ? "[" : "", a.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()));
   }
+  std::printf("io: %.*s\n", static_cast<int>(io.size()), io.data());
   std::fflush(stdout);
   const bool demo_mode = !a.echo && !a.broadcast;
   if (demo_mode) ticker.start();
@@ -132,6 +137,11 @@ Run add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Event loops (0: one per CPU core)")
       ->check(CLI::Range(0u, 1024u))
+      ->capture_default_str();
+  cmd->add_option("--io", args->io,
+                  "Kernel interface: io_uring, epoll, or auto (io_uring where the kernel allows "
+                  "it; the DUPLEX_IO environment variable decides auto)")
+      ->check(CLI::IsMember({"auto", "epoll", "io_uring"}))
       ->capture_default_str();
   cmd->add_option("--static", args->static_dir, "Serve files from this directory for GET/HEAD")
       ->check(CLI::ExistingDirectory);

@@ -20,6 +20,7 @@
 
 #include <duplex/client_error.hpp>
 #include <duplex/handlers.hpp>
+#include <duplex/io_backend.hpp>
 #include <duplex/log.hpp>
 #include <duplex/loop.hpp>
 #include <duplex/protocol/deflate_options.hpp>
@@ -75,7 +76,12 @@ struct ClientState;  // the client's internals
 /// threading rules.
 class Client {
  public:
-  Client();
+  /// A client whose loop uses `io` (see `IoBackend`). Throws
+  /// std::system_error when the system cannot make the loop (out of
+  /// descriptors; io_uring asked for by name and refused).
+  explicit Client(IoBackend io = IoBackend::automatic);
+  /// The kernel interface the client's loop uses.
+  IoBackend io_backend() const noexcept;
   /// Connections still open are dropped: each gets `on_close` (1006) and
   /// each still connecting `on_error` (`ClientError::cancelled`), on the
   /// destroying thread. Keep what the handlers use alive longer than the

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <duplex/handlers.hpp>
+#include <duplex/io_backend.hpp>
 #include <duplex/log.hpp>
 #include <duplex/loop.hpp>
 #include <duplex/protocol/deflate_options.hpp>
@@ -96,6 +97,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  ///< "0.0.0.0" or "::" to listen on every interface
   std::uint16_t port = 9002;       ///< 0: any free port (see `Server::port()`)
   unsigned threads = 0;            ///< event loops; 0: one per CPU core
+  /// The kernel interface of the loops (see `IoBackend`): io_uring where
+  /// the kernel allows it, else epoll.
+  IoBackend io = IoBackend::automatic;
 
   std::uint64_t max_message_size = 16 * 1024 * 1024;  ///< larger messages: close 1009
   /// Send messages longer than this in frames of this size (0: never).
@@ -199,6 +203,9 @@ class Server {
   /// The number of event loops, after `listen()` (0 before, and after
   /// `run()` returned).
   std::size_t loop_count() const;
+  /// The kernel interface the loops use (what `ServerOptions::io` came to);
+  /// `IoBackend::automatic` before `listen()`.
+  IoBackend io_backend() const;
   /// Loop `index` (< `loop_count()`): post work there or set timers. Valid
   /// from `listen()` until `run()` returns.
   Loop& loop(std::size_t index = 0);

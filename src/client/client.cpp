@@ -7,7 +7,7 @@
 namespace duplex {
 namespace detail {
 
-ClientState::ClientState() : loop(transport::make_event_loop()) {
+ClientState::ClientState(IoBackend io) : loop(transport::make_event_loop(io)) {
   loop->stop_when_idle([this] { return busy(); });
 }
 
@@ -45,7 +45,11 @@ std::shared_ptr<transport::TlsContext> ClientState::tls_context(const std::strin
 
 }  // namespace detail
 
-Client::Client() : state_(std::make_unique<detail::ClientState>()) {}
+Client::Client(IoBackend io) : state_(std::make_unique<detail::ClientState>(io)) {}
+
+IoBackend Client::io_backend() const noexcept {
+  return transport::backend_of(*state_->loop);
+}
 Client::~Client() = default;
 
 std::error_code Client::connect(std::string_view url, ClientOptions options, Handlers<> handlers) {

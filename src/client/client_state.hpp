@@ -17,7 +17,7 @@
 namespace duplex::detail {
 
 struct ClientState final : session::Host {
-  ClientState();
+  explicit ClientState(IoBackend io);
   ~ClientState();
 
   void log(LogLevel level, std::string_view text) override;

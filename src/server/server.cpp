@@ -200,7 +200,7 @@ Status Server::listen() {
     // Out of descriptors for the loops themselves.
     for (std::size_t i = state_->loops.size(); i < fds.size(); ++i) ::close(fds[i]);
     state_->loops.clear();
-    return {e.code(), "cannot make the event loops"};
+    return {e.code(), std::string("cannot make the event loops: ") + e.what()};
   }
   state_->listening.store(true);
   return {};
@@ -253,6 +253,12 @@ std::error_code Server::publish(std::string_view topic, std::string_view data, O
 std::size_t Server::loop_count() const {
   std::lock_guard lock(state_->loops_mutex);
   return state_->loops.size();
+}
+
+IoBackend Server::io_backend() const {
+  std::lock_guard lock(state_->loops_mutex);
+  if (state_->loops.empty()) return IoBackend::automatic;
+  return transport::backend_of(state_->loops.front()->loop());
 }
 
 Loop& Server::loop(std::size_t index) {

@@ -15,7 +15,10 @@ ServerSession& server_session(session::Session& s) {
 }  // namespace
 
 ServerLoop::ServerLoop(detail::ServerState& server, int listen_fd, std::size_t index)
-    : server_(server), index_(index), loop_(transport::make_event_loop()) {
+    : server_(server), index_(index) {
+  std::string note;
+  loop_ = transport::make_event_loop(server.options.io, true, &note);
+  if (!note.empty() && index == 0) server_.log(LogLevel::warning, note);
   listener_ = loop_->listen(listen_fd, *this);
 }
 

@@ -47,10 +47,6 @@ class EpollLoop::Readable final : public IoHandler {
   ReadableHandler& handler_;
 };
 
-std::unique_ptr<EventLoop> make_event_loop() {
-  return std::make_unique<EpollLoop>();
-}
-
 EpollLoop::EpollLoop() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), "epoll_create1");

@@ -209,6 +209,7 @@ void EventLoop::run() {
   // Anything posted before stop() still runs, then pending output is flushed.
   run_posted();
   end_iteration();
+  finish_run();
   thread_.store(std::thread::id{}, std::memory_order_relaxed);
 }
 

@@ -17,6 +17,7 @@
 #include "stream.hpp"
 #include "timer_heap.hpp"
 
+#include <duplex/io_backend.hpp>
 #include <duplex/loop.hpp>
 
 #include <atomic>
@@ -25,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -140,6 +142,10 @@ class EventLoop : public duplex::Loop {
   // that it runs at the end of an iteration (after the first flushes).
   virtual bool has_pending_work() const noexcept { return false; }
   virtual void run_pending_work() {}
+  // Called as run() returns: hands the kernel what the last iteration left
+  // prepared (a backend that submits in batches would otherwise hold a
+  // close frame or a descriptor's close until the next run()).
+  virtual void finish_run() {}
 
   // Called by the backend when the waker fired: runs what was posted.
   void run_posted();
@@ -171,8 +177,15 @@ class EventLoop : public duplex::Loop {
   friend class detail::Mailbox;
 };
 
-// The loop the platform offers best: epoll on Linux. Throws
-// std::system_error when the system cannot make one (out of descriptors).
-std::unique_ptr<EventLoop> make_event_loop();
+// A loop on `backend` (see duplex::IoBackend; `automatic` consults the
+// DUPLEX_IO environment variable, then probes io_uring). `single_thread`:
+// it will always run on one thread (a server's loops), which lets io_uring
+// take its cheaper single-issuer mode. Throws std::system_error when the
+// system cannot make one (out of descriptors; io_uring asked for by name
+// and refused). `note`, if given, receives why `automatic` chose epoll.
+std::unique_ptr<EventLoop> make_event_loop(IoBackend backend = IoBackend::automatic,
+                                           bool single_thread = false, std::string* note = nullptr);
+// The backend a loop uses.
+IoBackend backend_of(const EventLoop& loop) noexcept;
 
 }  // namespace duplex::transport

@@ -41,8 +41,11 @@ class StreamHandler {
 class Stream {
  public:
   enum class Write : std::uint8_t {
-    done,     // the queue is empty: everything went to the kernel
-    blocked,  // the kernel took what it could; on_stream_writable() follows
+    done,  // the queue is empty: everything went to the kernel
+    // Bytes are still queued (the kernel took what it could, or they go
+    // with the loop's next submission): on_stream_writable() follows once
+    // they are all out.
+    blocked,
     // The stream failed; on_stream_error() follows at the end of the
     // iteration, never from inside write(): a writer walking many streams
     // (a fan-out) is not re-entered.
@@ -73,7 +76,7 @@ class Stream {
 // that a connection needs no allocation of its own for its socket.
 class SocketSlot {
  public:
-  static constexpr std::size_t capacity = 40;
+  static constexpr std::size_t capacity = 48;
 
   SocketSlot() = default;
   SocketSlot(const SocketSlot&) = delete;

@@ -1,7 +1,10 @@
-// The event loop without connections: work posted from other threads,
-// application timers (once, repeating, cancelled, set from other threads),
-// the loop's thread identity, and handles that outlive the loop.
+// The event loop without connections, on every backend: work posted from
+// other threads, application timers (once, repeating, cancelled, set from
+// other threads), the loop's thread identity, and handles that outlive the
+// loop.
 #include "transport/event_loop.hpp"
+
+#include "backend_params.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,8 +18,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(EventLoop, PostedWorkRunsOnTheLoopThreadInOrder) {
-  auto loop = transport::make_event_loop();
+class EventLoop : public ::testing::TestWithParam<BackendParam> {
+ protected:
+  std::unique_ptr<transport::EventLoop> make_loop() {
+    return transport::make_event_loop(GetParam().backend, GetParam().single_thread);
+  }
+};
+
+TEST_P(EventLoop, PostedWorkRunsOnTheLoopThreadInOrder) {
+  auto loop = make_loop();
   std::vector<int> seen;
   std::atomic<bool> on_loop{true};
   std::thread poster([&] {
@@ -36,8 +46,8 @@ TEST(EventLoop, PostedWorkRunsOnTheLoopThreadInOrder) {
   EXPECT_TRUE(on_loop);
 }
 
-TEST(EventLoop, TimersRunOnceRepeatOrAreCancelled) {
-  auto loop = transport::make_event_loop();
+TEST_P(EventLoop, TimersRunOnceRepeatOrAreCancelled) {
+  auto loop = make_loop();
   int once = 0, repeated = 0, cancelled = 0;
   loop->after(5ms, [&] { ++once; });
   const TimerId never = loop->after(20ms, [&] { ++cancelled; });
@@ -54,8 +64,8 @@ TEST(EventLoop, TimersRunOnceRepeatOrAreCancelled) {
   EXPECT_EQ(loop->app_timer_count(), 0u);
 }
 
-TEST(EventLoop, TimersCanBeSetAndCancelledFromOtherThreads) {
-  auto loop = transport::make_event_loop();
+TEST_P(EventLoop, TimersCanBeSetAndCancelledFromOtherThreads) {
+  auto loop = make_loop();
   std::atomic<int> fired{0};
   std::thread other([&] {
     const TimerId doomed = loop->after(30ms, [&] { fired += 100; });
@@ -68,8 +78,8 @@ TEST(EventLoop, TimersCanBeSetAndCancelledFromOtherThreads) {
   EXPECT_EQ(fired.load(), 1);
 }
 
-TEST(EventLoop, StopsWhenIdleIfAskedTo) {
-  auto loop = transport::make_event_loop();
+TEST_P(EventLoop, StopsWhenIdleIfAskedTo) {
+  auto loop = make_loop();
   int left = 3;
   loop->stop_when_idle([&] { return left > 0; });
   loop->every(1ms, [&] { --left; });
@@ -77,8 +87,8 @@ TEST(EventLoop, StopsWhenIdleIfAskedTo) {
   EXPECT_EQ(left, 0);
 }
 
-TEST(EventLoop, AHandleOutlivesItsLoop) {
-  auto loop = transport::make_event_loop();
+TEST_P(EventLoop, AHandleOutlivesItsLoop) {
+  auto loop = make_loop();
   LoopHandle handle = loop->handle();
   bool ran = false;
   EXPECT_TRUE(handle.post([&] { ran = true; }));
@@ -89,6 +99,9 @@ TEST(EventLoop, AHandleOutlivesItsLoop) {
   EXPECT_FALSE(handle.post([] {}));  // dropped, not run on freed memory
   EXPECT_FALSE(LoopHandle().post([] {}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, EventLoop, ::testing::ValuesIn(available_backends()),
+                         backend_name);
 
 }  // namespace
 }  // namespace duplex::test
