@@ -32,16 +32,22 @@ namespace {
 // kernel gives this process a usable ring.
 IoBackend resolve(IoBackend backend, std::string* note) {
   if (backend != IoBackend::automatic) return backend;
+  std::string ignored;
   if (const char* env = std::getenv("DUPLEX_IO"); env && *env) {
-    if (const auto named = parse_io_backend(env); named && *named != IoBackend::automatic) {
-      return *named;
+    const auto named = parse_io_backend(env);
+    if (named && *named != IoBackend::automatic) return *named;
+    // Said, not silently dropped; the value is the user's own, but bounded.
+    if (!named) {
+      ignored = "DUPLEX_IO=" + std::string(env).substr(0, 40) +
+                " is not auto, epoll or io_uring (ignored); ";
     }
   }
   std::string why;
   if (UringLoop::probe(why)) {
-    if (note) *note = why + "; using epoll";
+    if (note) *note = ignored + why + "; using epoll";
     return IoBackend::epoll;
   }
+  if (note && !ignored.empty()) *note = ignored + "using io_uring";
   return IoBackend::io_uring;
 }
 

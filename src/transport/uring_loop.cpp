@@ -322,20 +322,25 @@ void UringLoop::cancel_op(Token token, std::uint8_t op) {
   sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 }
 
-msghdr* UringLoop::message_header(std::size_t iov_count) {
-  if (headers_used_ == max_headers || iovecs_used_ + iov_count > max_iovecs) {
-    if (started_) {
-      io_uring_submit(&ring_);
-      after_submit();
-    }
-    if (headers_used_ == max_headers || iovecs_used_ + iov_count > max_iovecs) return nullptr;
+io_uring_sqe* UringLoop::prepare_message(Token token, std::uint8_t op, std::size_t iov_count,
+                                         msghdr** message) {
+  const bool no_header = headers_used_ == max_headers || iovecs_used_ + iov_count > max_iovecs;
+  if ((no_header || io_uring_sq_space_left(&ring_) == 0) && started_) {
+    // Submitting between handing out the header and the entry would let
+    // the next header overwrite this one before the kernel copied it.
+    io_uring_submit(&ring_);
+    after_submit();
   }
-  msghdr* m = &headers_[headers_used_++];
-  *m = msghdr{};
-  m->msg_iov = &iovecs_[iovecs_used_];
-  m->msg_iovlen = iov_count;
-  iovecs_used_ += iov_count;
-  return m;
+  *message = nullptr;
+  if (headers_used_ < max_headers && iovecs_used_ + iov_count <= max_iovecs) {
+    msghdr* m = &headers_[headers_used_++];
+    *m = msghdr{};
+    m->msg_iov = &iovecs_[iovecs_used_];
+    m->msg_iovlen = iov_count;
+    iovecs_used_ += iov_count;
+    *message = m;
+  }
+  return prepare(token, op);
 }
 
 void UringLoop::adopt(Token token, protocol::OutputQueue&& queue) {

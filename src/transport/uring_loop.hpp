@@ -83,9 +83,13 @@ class UringLoop final : public EventLoop {
   // Closes `fd` once what is queued for it reached the kernel: until then
   // the number must not be reused by another socket.
   void close_after_submit(int fd) { closing_.push_back(fd); }
-  // Room for a gathered send's iovecs and header, valid until the next
-  // submission (the kernel copies them when it takes the entry).
-  msghdr* message_header(std::size_t iov_count);
+  // A submission entry for `op` of `token`'s owner with room for a
+  // gathered send's header and `iov_count` iovecs in `*message` (null when
+  // there is none now: send the first part alone). The header is valid
+  // until the next submission, which copies it; nothing is submitted
+  // between the two being handed out.
+  io_uring_sqe* prepare_message(Token token, std::uint8_t op, std::size_t iov_count,
+                                msghdr** message);
 
   // ----- provided receive buffers
   static constexpr std::uint16_t buffer_group = 0;

@@ -208,10 +208,11 @@ void UringStream::start_send(int extra_flags) {
   }
   const auto parts = loop_.gather_parts();
   std::size_t count = queue_->gather(parts);
-  msghdr* message = count > 1 ? loop_.message_header(count) : nullptr;
+  msghdr* message = nullptr;
+  io_uring_sqe* sqe = count > 1 ? loop_.prepare_message(token_, op_send, count, &message)
+                                : loop_.prepare(token_, op_send);
   if (!message) count = 1;  // no room for the iovecs now: the first part
   std::size_t total = 0;
-  io_uring_sqe* sqe = loop_.prepare(token_, op_send);
   if (count == 1) {
     total = parts[0].size();
     io_uring_prep_send(sqe, fd_, parts[0].data(), total, MSG_NOSIGNAL | extra_flags);

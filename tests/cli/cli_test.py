@@ -33,16 +33,18 @@ def run(*args, stdin=None, timeout=TIMEOUT):
 class Server:
     """`duplex serve` on an ephemeral port, stopped by PID at the end."""
 
-    def __init__(self, *args, preexec_fn=None):
+    def __init__(self, *args, preexec_fn=None, env=None):
         self.proc = subprocess.Popen([DUPLEX, "serve", "--echo", "--host", "127.0.0.1", "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     preexec_fn=preexec_fn)
+                                     preexec_fn=preexec_fn, env=env)
         line = self.proc.stdout.readline()
         if not line.startswith("listening on ws://"):
             self.proc.kill()
             raise AssertionError(f"no listening line, got {line!r}: {self.proc.stderr.read()}")
         self.port = int(line.rsplit(":", 1)[1])
         self.url = f"ws://127.0.0.1:{self.port}/"
+        io = self.proc.stdout.readline().strip()
+        self.io = io.removeprefix("io: ") if io.startswith("io: ") else None
 
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
@@ -102,11 +104,50 @@ class BadArguments(unittest.TestCase):
     def test_bad_header_argument(self):
         self.assert_one_line_failure(run("connect", "ws://127.0.0.1:9/", "-H", "no-colon"), "NAME:VALUE")
 
+    def test_unknown_io_backend(self):
+        self.assert_one_line_failure(run("serve", "--io", "kqueue"), "--io")
+
     def test_help_on_every_subcommand(self):
         for sub in ("serve", "connect", "bench", "tour"):
             r = run(sub, "--help")
             self.assertEqual(r.returncode, 0, sub)
             self.assertIn("Usage", r.stdout, sub)
+
+
+def io_uring_usable():
+    """Whether `--io auto` picks io_uring on this machine."""
+    env = dict(os.environ)
+    env.pop("DUPLEX_IO", None)
+    with Server(env=env) as server:
+        return server.io == "io_uring"
+
+
+class IoBackends(unittest.TestCase):
+    def echo_through(self, server):
+        r = run("connect", server.url, stdin="over " + server.io + "\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "over " + server.io + "\n")
+
+    def test_each_backend_by_name_says_so_and_echoes(self):
+        backends = ["epoll"] + (["io_uring"] if io_uring_usable() else [])
+        for io in backends:
+            with self.subTest(io=io), Server("--io", io) as server:
+                self.assertEqual(server.io, io)
+                self.echo_through(server)
+                code, err = server.stop()
+                self.assertEqual((code, err), (0, ""))
+
+    def test_environment_chooses_for_auto_and_a_bad_value_is_reported(self):
+        env = dict(os.environ, DUPLEX_IO="epoll")
+        with Server(env=env) as server:
+            self.assertEqual(server.io, "epoll")
+        env["DUPLEX_IO"] = "kqueue"
+        with Server(env=env) as server:
+            self.assertIn(server.io, ("epoll", "io_uring"))
+            self.echo_through(server)
+            _, err = server.stop()
+            self.assertIn("DUPLEX_IO=kqueue is not", err)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
 
 
 class ConnectFailures(unittest.TestCase):

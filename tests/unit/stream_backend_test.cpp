@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 using transport::Stream;
 
 // One end of a connection: what it received and heard, and its output.
-struct End : transport::StreamHandler {
+struct End final : transport::StreamHandler {
   transport::SocketSlot slot;
   protocol::OutputQueue out;
   std::string received;
