@@ -235,10 +235,7 @@ void Session::prefetch_for_flush() const noexcept {
 
 void Session::write_now() {
   if (phase_ == Phase::closed || !has_stream()) return;
-  if (stream().write(conn_.output()) == transport::Stream::Write::blocked &&
-      phase_ == Phase::open) {
-    waiting_drain_ = true;
-  }
+  if (stream().write(conn_.output()) == transport::Stream::Write::blocked) note_backlog();
 }
 
 void Session::flush() {
@@ -248,7 +245,7 @@ void Session::flush() {
   if (phase_ == Phase::closed || written == transport::Stream::Write::failed) return;
   if (written == transport::Stream::Write::blocked) {
     // The rest waits for on_stream_writable().
-    if (phase_ == Phase::open) waiting_drain_ = true;
+    note_backlog();
     return;
   }
   if (closing_transport_) {
@@ -266,6 +263,15 @@ void Session::flush() {
   if (waiting_drain_ && phase_ == Phase::open) {
     waiting_drain_ = false;
     binding_->callbacks->drain(*this);
+  }
+}
+
+void Session::note_backlog() noexcept {
+  // on_drain is for output that piled up past the limit, not for every
+  // write the kernel has yet to take (an io_uring stream sends each with
+  // the loop's next submission).
+  if (phase_ == Phase::open && buffered() > binding_->settings.max_backpressure) {
+    waiting_drain_ = true;
   }
 }
 

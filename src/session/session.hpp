@@ -138,6 +138,9 @@ class Session : public WebSocket,
   // closes (a failure is reported at the end of the iteration), so a
   // fan-out may call it while it walks a topic's subscribers.
   void write_now();
+  // A write left output behind: remember to tell on_drain if it is over
+  // the backpressure limit.
+  void note_backlog() noexcept;
 
   // The host's own state for this session (the server's subscriptions).
   void* host_data = nullptr;

@@ -372,6 +372,9 @@ void UringLoop::run_pending_work() {
 // ----------------------------------------------------------------- waiting
 
 void UringLoop::after_submit() noexcept {
+  // A submission the kernel refused (it holds back completions until we
+  // reap) left entries in the queue: what they point to stays as it is.
+  if (io_uring_sq_ready(&ring_) != 0) return;
   submissions_ = 0;
   headers_used_ = 0;
   iovecs_used_ = 0;
@@ -421,6 +424,7 @@ void UringLoop::finish_run() {
 void UringLoop::wait(int timeout_ms) {
   start_on_this_thread();
   start_queued_sends();
+  if (!retries_.empty()) timeout_ms = 0;  // a send had work for the next iteration
   if (!closing_.empty()) {
     // Descriptors closed in this iteration close before the wait, not
     // after it: the peer's answer to our FIN may be what ends the wait.

@@ -37,7 +37,7 @@ void UringStream::start() {
 void UringStream::close() noexcept {
   if (fd_ < 0) return;
   try {
-    if (sending_ || send_queued_) {
+    if (sending_ || (send_queued_ && queue_ && !queue_->empty())) {
       if (sending_) {
         // The kernel has held this send since an earlier submission: it
         // waits for room the peer does not make. End it.
@@ -56,7 +56,7 @@ void UringStream::close() noexcept {
     // the socket just as well (and the queue is not read after it).
     ::shutdown(fd_, SHUT_RDWR);
   }
-  loop_.drop_held_input(token_);
+  if (holding_) loop_.drop_held_input(token_);
   loop_.detach(token_);
   loop_.close_after_submit(fd_);
   fd_ = -1;
@@ -74,6 +74,9 @@ void UringStream::on_complete(std::uint8_t op, int result, std::uint32_t flags,
       break;
     case op_deliver_held: deliver_held(); break;
     case op_start_send: start_send(0); break;
+    case op_sent_nothing:
+      if (!sending_ && !send_queued_) sent(0);
+      break;
     default: break;
   }
 }
@@ -81,25 +84,28 @@ void UringStream::on_complete(std::uint8_t op, int result, std::uint32_t flags,
 // ------------------------------------------------------------------ reading
 
 void UringStream::arm_receive() {
-  receiving_ = true;
   io_uring_sqe* sqe = loop_.prepare(token_, op_receive);
   io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = UringLoop::buffer_group;
+  receiving_ = true;  // only once the entry exists
 }
 
 void UringStream::received(int result, std::uint32_t flags, std::span<std::uint8_t> buffer) {
   if (!(flags & IORING_CQE_F_MORE)) receiving_ = false;
   if (fd_ < 0) return;
   if (result > 0) {
-    if (paused_) {
+    // Held input goes first: a receive that completes between a resume and
+    // the delivery of what was held joins it, in order.
+    if (paused_ || holding_) {
       loop_.hold_input(token_, buffer);
+      holding_ = true;
     } else {
       handler_->on_stream_data(buffer);
     }
   } else if (result == 0) {
     ended_ = true;
-    if (paused_) {
+    if (paused_ || holding_) {
       end_held_ = true;
     } else {
       handler_->on_stream_end();
@@ -135,7 +141,7 @@ void UringStream::pause_reading() noexcept {
 void UringStream::resume_reading() {
   if (!paused_ || fd_ < 0) return;
   paused_ = false;
-  if (loop_.has_held_input(token_) || end_held_) {
+  if (holding_ || end_held_) {
     loop_.retry_soon(token_, op_deliver_held);
     return;
   }
@@ -146,6 +152,7 @@ void UringStream::resume_reading() {
 void UringStream::deliver_held() {
   if (paused_ || fd_ < 0) return;
   std::string held = loop_.take_held_input(token_);
+  holding_ = false;
   if (!held.empty()) {
     handler_->on_stream_data({reinterpret_cast<std::uint8_t*>(held.data()), held.size()});
     if (fd_ < 0 || paused_) return;
@@ -167,7 +174,7 @@ void UringStream::connected(int result) {
     handler_->on_stream_error(ec, {});
     return;
   }
-  arm_receive();
+  if (reading()) arm_receive();  // a stream paused before it connected waits
   handler_->on_stream_connected();
 }
 
@@ -203,7 +210,10 @@ void UringStream::start_send(int extra_flags) {
   send_queued_ = false;
   if (fd_ < 0 || sending_) return;
   if (queue_->empty()) {
-    sent(0);
+    // Its owner emptied the queue meanwhile: nothing to send, but whoever
+    // waits for the writable call still gets it (after this submission,
+    // not from inside it).
+    loop_.retry_soon(token_, op_sent_nothing);
     return;
   }
   const auto parts = loop_.gather_parts();

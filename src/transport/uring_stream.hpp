@@ -50,6 +50,7 @@ class UringStream final : public Stream {
     op_rearm,         // a receive that ran out of buffers starts again
     op_deliver_held,  // input held during a pause goes to the handler
     op_start_send,    // the loop is about to submit: prepare the send
+    op_sent_nothing,  // a send found its queue emptied by its owner
   };
 
   void on_complete(std::uint8_t op, int result, std::uint32_t flags,
@@ -78,6 +79,7 @@ class UringStream final : public Stream {
   bool paused_ : 1 = false;            // backpressure: not reading
   bool ended_ : 1 = false;             // the peer's end was received
   bool end_held_ : 1 = false;          // ... while paused: reported on resume
+  bool holding_ : 1 = false;           // the loop holds input not delivered yet
   bool shutdown_pending_ : 1 = false;  // shut down once the queue is out
   bool failed_ : 1 = false;            // an error was reported
 };

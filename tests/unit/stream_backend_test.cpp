@@ -34,6 +34,7 @@ struct End final : transport::StreamHandler {
   int writable = 0;
   std::error_code error;
   std::function<void(End&)> on_data;
+  std::function<void(End&)> on_writable;
 
   void on_stream_data(std::span<std::uint8_t> bytes) override {
     received.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -47,6 +48,7 @@ struct End final : transport::StreamHandler {
   void on_stream_writable() override {
     ++writable;
     if (!out.empty()) stream().write(out);
+    if (on_writable) on_writable(*this);
   }
   void on_stream_connected() override { connected = true; }
 
@@ -183,6 +185,28 @@ TEST_P(Streams, DataAndEndArrivingWhilePausedComeInOrderOnResume) {
   client.stream().resume_reading();
   ASSERT_TRUE(run_until([&] { return client.ended; }));
   EXPECT_EQ(client.received, "firstsecond");
+}
+
+TEST_P(Streams, PausesAndResumesFromCallbacksKeepTheBytesInOrder) {
+  End& client = connect();
+  ASSERT_TRUE(run_until([&] { return client.connected && accepted_.size() == 1; }));
+  // Every other delivery pauses; the reader resumes once its own write is
+  // out, which on io_uring is a completion in the same batch as further
+  // receives.
+  int deliveries = 0;
+  client.on_data = [&](End& e) {
+    const bool pause = ++deliveries % 2 == 0;
+    if (pause) e.stream().pause_reading();
+    if (e.send("ack") == Stream::Write::done && pause) {
+      loop_->post([&e] { e.stream().resume_reading(); });
+    }
+  };
+  client.on_writable = [](End& e) { e.stream().resume_reading(); };
+  const std::string big = pattern(8u << 20);
+  accepted_[0]->send(big);
+  ASSERT_TRUE(run_until([&] { return client.received.size() >= big.size(); }));
+  EXPECT_TRUE(client.received == big) << "bytes reordered around a pause";
+  EXPECT_GT(deliveries, 2);
 }
 
 TEST_P(Streams, AConnectToAClosedPortReportsTheError) {
