@@ -235,17 +235,19 @@ void Session::prefetch_for_flush() const noexcept {
 
 void Session::write_now() {
   if (phase_ == Phase::closed || !has_stream()) return;
-  if (stream().write(conn_.output()) == transport::Stream::Write::blocked) note_backlog();
+  const bool over = over_limit();  // before the kernel takes its part
+  if (stream().write(conn_.output()) == transport::Stream::Write::blocked) note_backlog(over);
 }
 
 void Session::flush() {
   if (phase_ == Phase::closed || !has_stream()) return;
+  const bool over = over_limit();  // before the kernel takes its part
   const auto written = stream().write(conn_.output());
   // A failure is reported (and closes us) at the end of the iteration.
   if (phase_ == Phase::closed || written == transport::Stream::Write::failed) return;
   if (written == transport::Stream::Write::blocked) {
     // The rest waits for on_stream_writable().
-    note_backlog();
+    note_backlog(over);
     return;
   }
   if (closing_transport_) {
@@ -266,13 +268,11 @@ void Session::flush() {
   }
 }
 
-void Session::note_backlog() noexcept {
-  // on_drain is for output that piled up past the limit, not for every
-  // write the kernel has yet to take (an io_uring stream sends each with
-  // the loop's next submission).
-  if (phase_ == Phase::open && buffered() > binding_->settings.max_backpressure) {
-    waiting_drain_ = true;
-  }
+void Session::note_backlog(bool was_over_limit) noexcept {
+  // on_drain is for output that piled up past the limit (or made us stop
+  // reading), not for every write the kernel has yet to take (an io_uring
+  // stream sends each with the loop's next submission).
+  if (phase_ == Phase::open && (was_over_limit || paused_)) waiting_drain_ = true;
 }
 
 void Session::finish_after_flush() {

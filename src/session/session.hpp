@@ -138,9 +138,12 @@ class Session : public WebSocket,
   // closes (a failure is reported at the end of the iteration), so a
   // fan-out may call it while it walks a topic's subscribers.
   void write_now();
-  // A write left output behind: remember to tell on_drain if it is over
-  // the backpressure limit.
-  void note_backlog() noexcept;
+  // A write left output behind: remember to tell on_drain if what was
+  // queued before it was over the backpressure limit, or reading paused.
+  void note_backlog(bool was_over_limit) noexcept;
+  bool over_limit() const noexcept {
+    return conn_.output().size() > binding_->settings.max_backpressure;
+  }
 
   // The host's own state for this session (the server's subscriptions).
   void* host_data = nullptr;
