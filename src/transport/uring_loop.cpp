@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 
 namespace duplex::transport {
 namespace {
@@ -183,29 +184,44 @@ UringLoop::UringLoop(bool single_thread)
   }
   buffers_ = static_cast<std::uint8_t*>(memory);
   buffer_count_ = buffer_count;
-  free_buffers_.reserve(buffer_count);
-  // Highest ids first, so that the lowest (first pages) are used first.
-  for (std::uint32_t i = buffer_count; i-- > 0;) {
-    free_buffers_.push_back(static_cast<std::uint16_t>(i));
+  try {
+    free_buffers_.reserve(buffer_count);
+    // Highest ids first, so that the lowest (first pages) are used first.
+    for (std::uint32_t i = buffer_count; i-- > 0;) {
+      free_buffers_.push_back(static_cast<std::uint16_t>(i));
+    }
+    provided_target_ = initial_buffers;
+    if (!single_thread_) start_on_this_thread();
+    waker_ = std::make_unique<Waker>(*this);
+  } catch (...) {
+    // No destructor runs for a constructor that throws: give back the
+    // ring and the mappings here (a client may try again, or use epoll).
+    release_kernel_resources();
+    throw;
   }
-  provided_target_ = initial_buffers;
-  if (!single_thread_) start_on_this_thread();
-  waker_ = std::make_unique<Waker>(*this);
 }
 
 UringLoop::~UringLoop() {
   detach_mailbox();  // before the waker goes: posters call wake()
   readables_.clear();
+  release_kernel_resources();
+}
+
+void UringLoop::release_kernel_resources() noexcept {
   waker_.reset();
   // Closing the ring cancels whatever is still in the kernel (and drops
   // its hold on the sockets); descriptors whose close was only queued are
   // closed here.
   if (ring_ready_) io_uring_queue_exit(&ring_);
+  ring_ready_ = false;
   for (int fd : closing_) ::close(fd);
+  closing_.clear();
   if (buffer_ring_) {
     ::munmap(buffer_ring_, std::size_t{buffer_count_} * sizeof(io_uring_buf));
+    buffer_ring_ = nullptr;
   }
   if (buffers_) ::munmap(buffers_, std::size_t{buffer_count_} * buffer_size);
+  buffers_ = nullptr;
 }
 
 void UringLoop::start_on_this_thread() {
@@ -455,7 +471,17 @@ void UringLoop::reap() {
     Done done[batch];
     for (unsigned i = 0; i < n; ++i) done[i] = {cqes[i]->user_data, cqes[i]->res, cqes[i]->flags};
     io_uring_cq_advance(&ring_, n);
-    for (unsigned i = 0; i < n; ++i) complete(done[i].data, done[i].result, done[i].flags);
+    // A handler that throws does not take the rest of the batch with it
+    // (their buffers, tokens and accepted descriptors would be lost).
+    std::exception_ptr failure;
+    for (unsigned i = 0; i < n; ++i) {
+      try {
+        complete(done[i].data, done[i].result, done[i].flags);
+      } catch (...) {
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
     // Buffers used by this batch can go back before the next one.
     if (used_since_refill_ > provided_target_ / 2 && provided_target_ < buffer_count_) {
       provided_target_ = std::min(buffer_count_, provided_target_ * 2);

@@ -156,6 +156,9 @@ class UringLoop final : public EventLoop {
   void start_on_this_thread();
   void setup_buffers();
   void submit_and_wait(int timeout_ms);
+  // The ring, the waker and the buffer mappings (constructor failure, or
+  // the destructor).
+  void release_kernel_resources() noexcept;
   // Prepares the sends streams asked for in this iteration.
   void start_queued_sends();
   void after_submit() noexcept;
