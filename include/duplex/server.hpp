@@ -40,14 +40,16 @@ namespace duplex {
 /// permessage-deflate settings (RFC 7692).
 using DeflateOptions = protocol::DeflateOptions;
 
-/// A plain HTTP request (GET or HEAD) to a path with an `http()` handler.
-/// The views, and `headers`, are valid during the handler call only.
+/// A plain HTTP request to a path with an `http()` (GET, HEAD) or
+/// `http_post()` handler. The views, and `headers`, are valid during the
+/// handler call only.
 struct HttpRequest {
-  std::string_view method;                         ///< "GET" or "HEAD"
+  std::string_view method;                         ///< "GET", "HEAD" or "POST"
   std::string_view path;                           ///< "/health"
   std::string_view query;                          ///< after '?', without it
   const protocol::HttpHeaders* headers = nullptr;  ///< every header field
   std::string remote_address;                      ///< "127.0.0.1:54321"
+  std::string_view body;                           ///< a POST's body (Content-Length bytes)
 };
 
 /// The handler's answer. The connection closes after it (`Connection: close`).
@@ -121,6 +123,8 @@ struct ServerOptions {
 
   std::string static_dir;            ///< files for GET/HEAD of other paths
   protocol::HttpLimits http_limits;  ///< request head size and header count (431 beyond)
+  /// The largest POST body an `http_post()` handler is given (larger: 413).
+  std::size_t max_http_body = 1024 * 1024;
 
   std::chrono::milliseconds handshake_timeout{10'000};  ///< the request must complete in time
   std::chrono::milliseconds idle_timeout{120'000};      ///< nothing received: close (0: off)
@@ -181,6 +185,11 @@ class Server {
   /// A GET/HEAD handler for a path; HEAD gets the same headers without the
   /// body. `UsageError::server_running` once the server listens.
   std::error_code http(std::string path, HttpHandler handler);
+  /// A POST handler for a path (beside, or instead of, a GET one). The body
+  /// must come with a Content-Length of at most `max_http_body` (411, 413
+  /// otherwise) and within the handshake timeout. `UsageError::server_running`
+  /// once the server listens.
+  std::error_code http_post(std::string path, HttpHandler handler);
 
   /// Binds the listening sockets and loads the TLS certificate; `run()`
   /// does it if not done before. The status says what failed (which file

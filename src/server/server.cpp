@@ -113,6 +113,11 @@ const HttpHandler* ServerState::find_http(std::string_view path) const {
   return it == http_routes.end() ? nullptr : &it->second;
 }
 
+const HttpHandler* ServerState::find_http_post(std::string_view path) const {
+  auto it = http_post_routes.find(std::string(path));
+  return it == http_post_routes.end() ? nullptr : &it->second;
+}
+
 void ServerState::count_subscription(std::string_view topic, int delta) {
   std::lock_guard lock(topics_mutex);
   const std::string key(topic);
@@ -149,6 +154,12 @@ std::error_code Server::add_route(std::string path,
 std::error_code Server::http(std::string path, HttpHandler handler) {
   if (state_->listening.load()) return UsageError::server_running;
   state_->http_routes[std::move(path)] = std::move(handler);
+  return {};
+}
+
+std::error_code Server::http_post(std::string path, HttpHandler handler) {
+  if (state_->listening.load()) return UsageError::server_running;
+  state_->http_post_routes[std::move(path)] = std::move(handler);
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include <duplex/protocol/http_response.hpp>
 #include <duplex/transport_error.hpp>
 
+#include <algorithm>
 #include <exception>
 
 namespace duplex::server {
@@ -109,6 +110,10 @@ void ServerSession::finish_response() {
 
 void ServerSession::on_handshake_data(std::span<std::uint8_t> bytes) {
   if (finishing()) return;  // one request per connection; the rest is ignored
+  if (pending_post_) {
+    continue_post(bytes);
+    return;
+  }
   if (partial_request_) {
     std::span<std::uint8_t> rest = bytes;
     const auto event = partial_request_->receive(rest, conn_.output());
@@ -141,7 +146,7 @@ void ServerSession::handle(protocol::ServerHandshake& hs, protocol::HandshakeEve
           "refused request from " + peer().to_string() + ": " + hs.error().message());
       finish_response();
       return;
-    case protocol::HandshakeEvent::http_request: serve_http(hs.request()); return;
+    case protocol::HandshakeEvent::http_request: serve_http(hs.request(), rest); return;
     case protocol::HandshakeEvent::upgrade_request: upgrade(hs, rest); return;
     default: return;
   }
@@ -207,35 +212,26 @@ void ServerSession::upgrade(protocol::ServerHandshake& hs, std::span<std::uint8_
   open(*chosen, leftover);
 }
 
-void ServerSession::serve_http(const protocol::HttpRequestHead& head) {
+void ServerSession::serve_http(const protocol::HttpRequestHead& head,
+                               std::span<std::uint8_t> rest) {
   detail::ServerState& server = owner().server();
   const bool is_head = head.method == "HEAD";
-  if (head.method != "GET" && !is_head) {
-    const protocol::HttpHeader allow{"Allow", "GET, HEAD"};
-    respond_plain(405, "only GET and HEAD are served here\n", {&allow, 1}, false);
+  const HttpHandler* get_handler = server.find_http(head.path);
+  const HttpHandler* post_handler = server.find_http_post(head.path);
+  if (head.method == "POST" && post_handler) {
+    receive_post(head, rest);
     return;
   }
-  if (const HttpHandler* handler = server.find_http(head.path)) {
-    HttpRequest request{head.method, head.path, head.query, &head.headers, peer().to_string()};
-    HttpResponse response;
-    try {
-      (*handler)(request, response);
-      std::vector<protocol::HttpHeader> headers;
-      for (const auto& [name, value] : response.headers) headers.push_back({name, value});
-      std::string out;
-      if (protocol::write_http_response_head(response.status, response.body.size(),
-                                             response.content_type, headers, out)) {
-        log(LogLevel::warning,
-            "HTTP handler for " + escape_for_log(head.path) + " set a header that cannot be sent");
-        respond(protocol::plain_http_response(500, "internal error\n"));
-        return;
-      }
-      if (!is_head) out += response.body;
-      respond(std::move(out));
-    } catch (const std::exception& e) {
-      log(LogLevel::warning, std::string("HTTP handler failed: ") + e.what());
-      respond(protocol::plain_http_response(500, "internal error\n"));
-    }
+  if ((head.method != "GET" && !is_head) || (post_handler && !get_handler)) {
+    const std::string_view allowed = !post_handler ? "GET, HEAD"
+                                     : get_handler ? "GET, HEAD, POST"
+                                                   : "POST";
+    const protocol::HttpHeader allow{"Allow", allowed};
+    respond_plain(405, "this path takes " + std::string(allowed) + "\n", {&allow, 1}, is_head);
+    return;
+  }
+  if (get_handler) {
+    run_http_handler(*get_handler, head, {});
     return;
   }
   if (!server.static_root.empty()) {
@@ -251,6 +247,95 @@ void ServerSession::serve_http(const protocol::HttpRequestHead& head) {
     return;
   }
   respond_plain(404, "not found\n", {}, is_head);
+}
+
+void ServerSession::receive_post(const protocol::HttpRequestHead& head,
+                                 std::span<std::uint8_t> rest) {
+  const std::size_t limit = owner().server().options.max_http_body;
+  if (head.headers.contains("Transfer-Encoding")) {
+    respond_plain(411, "send the body with a Content-Length (chunked bodies are not taken)\n", {},
+                  false);
+    return;
+  }
+  if (head.headers.count("Content-Length") != 1) {
+    respond_plain(411, "a POST needs one Content-Length\n", {}, false);
+    return;
+  }
+  const std::string_view text = head.headers.get("Content-Length");
+  std::uint64_t length = 0;
+  const bool digits_only =
+      !text.empty() && text.size() <= 19 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits_only) {
+    respond_plain(400, "Content-Length is not a number\n", {}, false);
+    return;
+  }
+  for (char c : text) length = length * 10 + static_cast<std::uint64_t>(c - '0');
+  if (length > limit) {
+    respond_plain(413, "the body is over " + std::to_string(limit) + " bytes\n", {}, false);
+    return;
+  }
+  if (rest.size() >= length) {
+    const HttpHandler& handler = *owner().server().find_http_post(head.path);
+    run_http_handler(handler, head, {reinterpret_cast<const char*>(rest.data()), length});
+    return;
+  }
+  // The body is still coming: keep the head (rebuilt, to be parsed again
+  // when the body is whole) and what has come of the body.
+  auto pending = std::make_unique<PendingPost>();
+  std::string& h = pending->head_text;
+  h.append(head.method).append(" ").append(head.target).append(" HTTP/1.");
+  h.append(std::to_string(head.version_minor)).append("\r\n");
+  for (const protocol::HttpHeader& field : head.headers.fields()) {
+    h.append(field.name).append(": ").append(field.value).append("\r\n");
+  }
+  h.append("\r\n");
+  pending->length = length;
+  pending->body.reserve(length);
+  pending->body.append(reinterpret_cast<const char*>(rest.data()), rest.size());
+  pending_post_ = std::move(pending);
+  if (protocol::iequals(head.headers.get("Expect"), "100-continue")) {
+    conn_.output().append(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"));
+  }
+}
+
+void ServerSession::continue_post(std::span<std::uint8_t> bytes) {
+  PendingPost& post = *pending_post_;
+  const std::size_t take = std::min(bytes.size(), post.length - post.body.size());
+  post.body.append(reinterpret_cast<const char*>(bytes.data()), take);
+  if (post.body.size() < post.length) return;
+  const auto whole = std::move(pending_post_);
+  protocol::HttpRequestHead head;
+  if (protocol::parse_request_head(whole->head_text, owner().server().policy.limits, head)) {
+    respond(protocol::plain_http_response(500, "internal error\n"));  // cannot happen: parsed once
+    return;
+  }
+  run_http_handler(*owner().server().find_http_post(head.path), head, whole->body);
+}
+
+void ServerSession::run_http_handler(const HttpHandler& handler,
+                                     const protocol::HttpRequestHead& head, std::string_view body) {
+  const bool is_head = head.method == "HEAD";
+  HttpRequest request{head.method, head.path, head.query, &head.headers, peer().to_string(), body};
+  HttpResponse response;
+  try {
+    handler(request, response);
+    std::vector<protocol::HttpHeader> headers;
+    for (const auto& [name, value] : response.headers) headers.push_back({name, value});
+    std::string out;
+    if (protocol::write_http_response_head(response.status, response.body.size(),
+                                           response.content_type, headers, out)) {
+      log(LogLevel::warning,
+          "HTTP handler for " + escape_for_log(head.path) + " set a header that cannot be sent");
+      respond(protocol::plain_http_response(500, "internal error\n"));
+      return;
+    }
+    if (!is_head) out += response.body;
+    respond(std::move(out));
+  } catch (const std::exception& e) {
+    log(LogLevel::warning, std::string("HTTP handler failed: ") + e.what());
+    respond(protocol::plain_http_response(500, "internal error\n"));
+  }
 }
 
 void ServerSession::respond_plain(int status, std::string_view body,

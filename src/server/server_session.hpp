@@ -44,7 +44,13 @@ class ServerSession final : public session::Session {
   void handle(protocol::ServerHandshake& hs, protocol::HandshakeEvent event,
               std::span<std::uint8_t> rest);
   void upgrade(protocol::ServerHandshake& hs, std::span<std::uint8_t> leftover);
-  void serve_http(const protocol::HttpRequestHead& head);
+  void serve_http(const protocol::HttpRequestHead& head, std::span<std::uint8_t> rest);
+  // A POST to a path with a handler: checks its length, then runs the
+  // handler at once if the body came with the head, or collects the rest.
+  void receive_post(const protocol::HttpRequestHead& head, std::span<std::uint8_t> rest);
+  void continue_post(std::span<std::uint8_t> bytes);
+  void run_http_handler(const HttpHandler& handler, const protocol::HttpRequestHead& head,
+                        std::string_view body);
   void respond(std::string response);
   void respond_plain(int status, std::string_view body,
                      std::span<const protocol::HttpHeader> headers, bool head_only);
@@ -56,6 +62,13 @@ class ServerSession final : public session::Session {
   // until it is whole. One that arrives whole (most do) is read by a
   // handshake on the stack: no allocation, and nothing kept per connection.
   std::unique_ptr<protocol::ServerHandshake> partial_request_;
+  // A POST whose body is still arriving.
+  struct PendingPost {
+    std::string head_text;  // the head, rebuilt; parsed again when the body is whole
+    std::string body;
+    std::size_t length = 0;  // Content-Length
+  };
+  std::unique_ptr<PendingPost> pending_post_;
 };
 
 }  // namespace duplex::server

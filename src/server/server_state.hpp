@@ -28,6 +28,7 @@ struct ServerState {
 
   const server::Route* find_route(std::string_view path) const;
   const HttpHandler* find_http(std::string_view path) const;
+  const HttpHandler* find_http_post(std::string_view path) const;
   void count_subscription(std::string_view topic, int delta);
   void log(LogLevel level, std::string_view text) const;
   server::Route make_route(std::string path, std::shared_ptr<const Callbacks> callbacks,
@@ -42,7 +43,8 @@ struct ServerState {
   std::string static_root;                     // real path of options.static_dir, or empty
   std::shared_ptr<transport::TlsContext> tls;  // set when serving wss://
   std::unordered_map<std::string, std::unique_ptr<server::Route>> routes;
-  std::unordered_map<std::string, HttpHandler> http_routes;
+  std::unordered_map<std::string, HttpHandler> http_routes;       // GET and HEAD
+  std::unordered_map<std::string, HttpHandler> http_post_routes;  // POST
 
   std::mutex loops_mutex;  // stop() and post() may run on any thread while run() tears down
   std::vector<std::unique_ptr<server::ServerLoop>> loops;

@@ -225,6 +225,62 @@ TEST(Server, HttpHandlerGetHeadAndOtherMethods) {
   EXPECT_NE(p.find("Allow: GET, HEAD\r\n"), std::string::npos);
 }
 
+TEST(Server, PostHandlerGetsTheBodyWholeOrInPiecesAndItsLimits) {
+  ServerOptions o;
+  o.max_http_body = 64;
+  RunningServer rs(o, [](Server& s) {
+    s.http_post("/api/echo", [](const HttpRequest& r, HttpResponse& res) {
+      res.body = std::string(r.method) + " " + std::string(r.body);
+    });
+  });
+  auto answer = [&](const std::string& request) {
+    RawClient c(rs.port());
+    c.send(request);
+    std::string r;
+    c.closed_within(2s, &r);
+    return r;
+  };
+  const std::string whole =
+      answer("POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_EQ(whole.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << whole;
+  EXPECT_EQ(whole.substr(whole.size() - 10), "POST hello");
+
+  // The body in pieces after the head, the way curl sends a larger one.
+  RawClient pieces(rs.port());
+  pieces.send(
+      "POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n"
+      "Expect: 100-continue\r\n\r\n");
+  std::string cont;
+  while (cont.find("\r\n\r\n") == std::string::npos) {
+    const std::string more = pieces.read_some(2s);
+    ASSERT_FALSE(more.empty()) << "no 100 Continue";
+    cont += more;
+  }
+  EXPECT_EQ(cont, "HTTP/1.1 100 Continue\r\n\r\n");
+  pieces.send("hello");
+  std::this_thread::sleep_for(20ms);
+  pieces.send(" world");
+  std::string r;
+  EXPECT_TRUE(pieces.closed_within(2s, &r));
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
+  EXPECT_EQ(r.substr(r.size() - 16), "POST hello world");
+
+  EXPECT_EQ(answer("POST /api/echo HTTP/1.1\r\nHost: h\r\n\r\n").rfind("HTTP/1.1 411 ", 0), 0u);
+  EXPECT_EQ(answer("POST /api/echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\nhello\r\n0\r\n\r\n")
+                .rfind("HTTP/1.1 411 ", 0),
+            0u);
+  EXPECT_EQ(answer("POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: x1\r\n\r\n")
+                .rfind("HTTP/1.1 400 ", 0),
+            0u);
+  const std::string big =
+      answer("POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 65\r\n\r\n");
+  EXPECT_EQ(big.rfind("HTTP/1.1 413 ", 0), 0u) << big;
+  const std::string get = answer("GET /api/echo HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(get.rfind("HTTP/1.1 405 ", 0), 0u) << get;
+  EXPECT_NE(get.find("Allow: POST\r\n"), std::string::npos) << get;
+}
+
 class StaticFiles : public ::testing::Test {
  protected:
   void SetUp() override {
