@@ -27,6 +27,7 @@ LAYERS = [
     ("client", 3, ["src/client/", "include/duplex/client.hpp", "include/duplex/url.hpp",
                    "include/duplex/client_error.hpp"]),
     ("api", 4, ["include/duplex/error.hpp", "include/duplex/duplex.hpp"]),
+    ("push", 5, ["src/push/", "include/duplex/push/"]),
 ]
 
 # Code on top of the library, as users write it: public headers only. (Tests,

@@ -7,6 +7,7 @@
 #include "demo_routes.hpp"
 #include "ticker_service.hpp"
 
+#include <duplex/push/push_server.hpp>
 #include <duplex/server.hpp>
 #include <duplex/transport_error.hpp>
 
@@ -37,7 +38,65 @@ struct ServeArgs {
   std::string tls_key;
   bool no_tickets = false;
   DeflateOptions deflate;
+
+  // The push server (demo mode).
+  std::string api_key;
+  bool api_insecure = false;
+  std::string token_hmac_secret;
+  std::string token_rsa_public_key_file;
+  std::string token_ecdsa_public_key_file;
+  bool allow_anonymous = false;
+  bool allow_publish_for_client = false;
+  std::size_t history_size = 0;
+  double history_ttl = 0;
+  bool force_recovery = false;
+  bool presence = false;
+  bool join_leave = false;
+  std::vector<std::string> namespaces;
 };
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost";
+}
+
+// The text of a key file; false (and a message) when it cannot be read.
+bool read_key_file(const std::string& path, std::string& out) {
+  if (path.empty()) return true;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    std::fprintf(stderr, "duplex: cannot read %s\n", path.c_str());
+    return false;
+  }
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) out.append(buffer, n);
+  std::fclose(f);
+  return true;
+}
+
+// The push server's options from the flags. In the demo on loopback,
+// anonymous connections and client publishing are on (the page needs
+// them); elsewhere they are what the flags say.
+bool push_options(const ServeArgs& a, push::PushOptions& o) {
+  o.api_key = a.api_key;
+  o.api_insecure = a.api_insecure;
+  o.token_hmac_secret = a.token_hmac_secret;
+  if (!read_key_file(a.token_rsa_public_key_file, o.token_rsa_public_key) ||
+      !read_key_file(a.token_ecdsa_public_key_file, o.token_ecdsa_public_key)) {
+    return false;
+  }
+  const bool demo_on_loopback = is_loopback(a.host);
+  o.allow_anonymous = a.allow_anonymous || demo_on_loopback;
+  push::ChannelOptions& c = o.channel_defaults;
+  c.history_size = a.history_size;
+  c.history_ttl = std::chrono::seconds(static_cast<std::int64_t>(a.history_ttl));
+  c.force_recovery = a.force_recovery;
+  c.presence = a.presence;
+  c.join_leave = a.join_leave;
+  c.allow_publish_for_client = a.allow_publish_for_client || demo_on_loopback;
+  for (const std::string& ns : a.namespaces) o.namespaces[ns] = c;
+  return true;
+}
 
 std::chrono::milliseconds seconds(double s) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
@@ -73,6 +132,12 @@ int run_serve(const ServeArgs& a) {
   };
 
   Server server(options);
+  std::unique_ptr<push::PushServer> push_server;
+  if (!a.echo && !a.broadcast) {
+    push::PushOptions push_opts;
+    if (!push_options(a, push_opts)) return 1;
+    push_server = std::make_unique<push::PushServer>(server, std::move(push_opts));
+  }
   demo::ChatService chat;
   demo::TickerService ticker(server, std::chrono::milliseconds(200));
   if (a.echo || a.broadcast) {
@@ -110,6 +175,12 @@ int run_serve(const ServeArgs& a) {
   if (!a.echo && !a.broadcast) {
     std::printf("demo: open %s://%s%s%s:%u/ in a browser\n", a.tls_cert.empty() ? "http" : "https",
                 v6 ? "[" : "", a.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()));
+  }
+  if (push_server) {
+    std::printf("push: %s://%s%s%s:%u/connection/websocket, API at /api/*%s\n",
+                a.tls_cert.empty() ? "ws" : "wss", v6 ? "[" : "", a.host.c_str(), v6 ? "]" : "",
+                static_cast<unsigned>(server.port()),
+                a.api_key.empty() && !a.api_insecure ? " (set --api-key to use it)" : "");
   }
   std::printf("io: %.*s\n", static_cast<int>(io.size()), io.data());
   std::fflush(stdout);
@@ -177,6 +248,39 @@ Run add_serve_command(CLI::App& app) {
   cert->needs(key);
   key->needs(cert);
   add_deflate_flags(cmd, args->deflate);
+
+  // The push server (Centrifugo's protocol and API), in the default mode.
+  cmd->add_option("--api-key", args->api_key,
+                  "Key of the HTTP API for backends (X-API-Key or Authorization: apikey KEY)");
+  cmd->add_flag("--api-insecure", args->api_insecure,
+                "Serve the HTTP API without a key (local development only)");
+  cmd->add_option("--token-hmac-secret", args->token_hmac_secret,
+                  "Secret of HS256/384/512 connection and subscription tokens (JWT)");
+  cmd->add_option("--token-rsa-public-key", args->token_rsa_public_key_file,
+                  "PEM file with the public key of RS256/384/512 tokens")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--token-ecdsa-public-key", args->token_ecdsa_public_key_file,
+                  "PEM file with the public key of ES256/384/512 tokens")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--allow-anonymous", args->allow_anonymous,
+                "Let clients connect without a token (always on with a loopback --host)");
+  cmd->add_flag("--allow-publish-for-client", args->allow_publish_for_client,
+                "Let clients publish, not only backends (always on with a loopback --host)");
+  cmd->add_option("--history-size", args->history_size,
+                  "Publications kept per channel for history and recovery (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--history-ttl", args->history_ttl,
+                  "Seconds a publication stays in a channel's history (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("--force-recovery", args->force_recovery,
+                "Make every subscription recoverable (with history)");
+  cmd->add_flag("--presence", args->presence, "Keep who is subscribed to each channel");
+  cmd->add_flag("--join-leave", args->join_leave,
+                "Send join/leave pushes to subscribers that ask for them");
+  cmd->add_option("--namespace", args->namespaces,
+                  "A channel namespace (channels named NS:...) with the options above (repeatable; "
+                  "other namespaces are unknown channels)");
   cmd->add_flag("-v,--verbose", args->verbose, "Log one line per connection event");
   return [args] { return run_serve(*args); };
 }

@@ -1,0 +1,443 @@
+#include "client_protocol.hpp"
+
+#include "channel_name.hpp"
+#include "request_fields.hpp"
+
+#include <duplex/log.hpp>
+
+namespace duplex::push::detail {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view server_version = "duplex 0.1";
+
+// Appends one reply line: {"id":N,"<method>":<result>}.
+void reply(std::string& out, std::uint32_t id, std::string_view method, std::string_view result) {
+  if (!out.empty()) out.push_back('\n');
+  out.append("{\"id\":").append(std::to_string(id)).append(",\"");
+  out.append(method).append("\":").append(result).append("}");
+}
+
+void reply_error(std::string& out, std::uint32_t id, const ReplyError& e) {
+  if (!out.empty()) out.push_back('\n');
+  out.append("{\"id\":").append(std::to_string(id)).append(",\"error\":{\"code\":");
+  out.append(std::to_string(e.code)).append(",\"message\":\"").append(e.message).append("\"}}");
+}
+
+// A claim that is JSON to pass on as is (`info`), as compact text.
+std::string raw_claim(const json& claims, const char* name) {
+  auto it = claims.find(name);
+  return it == claims.end() || it->is_null() ? std::string() : it->dump();
+}
+
+std::int64_t expiry_of(const json& claims) {
+  auto it = claims.find("exp");
+  return it != claims.end() && it->is_number() ? static_cast<std::int64_t>(it->get<double>()) : 0;
+}
+
+}  // namespace
+
+const ChannelOptions* ClientProtocol::known_channel(const std::string& channel, std::uint32_t id,
+                                                    std::string& out) {
+  if (check_channel_name(channel, core_.options.max_channel_length) != ChannelNameProblem::none) {
+    reply_error(out, id, error_bad_request);
+    return nullptr;
+  }
+  const ChannelOptions* o = core_.channel_options(channel);
+  if (!o) reply_error(out, id, error_unknown_channel);
+  return o;
+}
+
+void ClientProtocol::open(WebSocket& ws, PushConnection& c) {
+  // A connection that never says who it is goes, as Centrifugo's do.
+  c.stale_timer = ws.loop().after(core_.options.connect_timeout, [&ws, &c] {
+    c.stale_timer = 0;
+    if (!c.connected) ws.close(disconnect_stale.close_code(), disconnect_stale.reason);
+  });
+}
+
+void ClientProtocol::message(WebSocket& ws, PushConnection& c, std::string_view frame) {
+  // Anything from the client answers the last ping.
+  if (c.pong_timer) {
+    ws.loop().cancel(c.pong_timer);
+    c.pong_timer = 0;
+  }
+  std::string out;
+  const Disconnect* disconnect = nullptr;
+  bool any = false;
+  while (!frame.empty() && !disconnect) {
+    const auto newline = frame.find('\n');
+    std::string_view line = frame.substr(0, newline);
+    frame = newline == std::string_view::npos ? std::string_view{} : frame.substr(newline + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty()) continue;
+    any = true;
+    core_.commands.fetch_add(1, std::memory_order_relaxed);
+    disconnect = command(ws, c, line, out).disconnect;
+  }
+  if (!any && !disconnect) disconnect = &disconnect_bad_request;  // a frame without commands
+  if (!out.empty()) ws.send_text(out);
+  if (disconnect) {
+    core_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    ws.close(disconnect->close_code(), disconnect->reason);
+  }
+}
+
+ClientProtocol::Outcome ClientProtocol::command(WebSocket& ws, PushConnection& c,
+                                                std::string_view line, std::string& out) {
+  const json cmd = json::parse(line, nullptr, false);
+  if (!cmd.is_object()) return {&disconnect_bad_request};
+  if (cmd.empty()) return {};  // a pong (any frame counts as one)
+  std::uint32_t id = 0;
+  if (auto it = cmd.find("id"); it != cmd.end()) {
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() > 0xffffffffu) {
+      return {&disconnect_bad_request};
+    }
+    id = static_cast<std::uint32_t>(it->get<std::uint64_t>());
+  }
+  // The method is the one field besides `id`; its value an object.
+  const json* request = nullptr;
+  std::string method;
+  for (auto it = cmd.begin(); it != cmd.end(); ++it) {
+    if (it.key() == "id") continue;
+    method = it.key();
+    request = &it.value();
+    break;
+  }
+  if (!request) return {};  // only an id: nothing asked
+  static const json empty_object = json::object();
+  if (request->is_null()) request = &empty_object;
+  if (!request->is_object()) return {&disconnect_bad_request};
+  if (method == "send") return {&disconnect_not_available};  // no message handler here
+  if (id == 0) return {&disconnect_bad_request};             // every other command has one
+  if (method == "connect") return connect(ws, c, id, *request, out);
+  if (!c.connected) return {&disconnect_bad_request};
+  if (method == "subscribe") return subscribe(ws, c, id, *request, out);
+  if (method == "unsubscribe") return unsubscribe(ws, c, id, *request, out);
+  if (method == "publish") return publish(c, id, *request, out);
+  if (method == "presence") return presence(c, id, *request, false, out);
+  if (method == "presence_stats") return presence(c, id, *request, true, out);
+  if (method == "history") return history(c, id, *request, out);
+  if (method == "refresh") return refresh(ws, c, id, *request, out);
+  if (method == "ping") {
+    reply(out, id, "ping", "{}");
+    return {};
+  }
+  // rpc (no RPC handler here), sub_refresh (subscription tokens do not
+  // expire here) and anything unknown.
+  core_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  reply_error(out, id, error_method_not_found);
+  return {};
+}
+
+ClientProtocol::Outcome ClientProtocol::connect(WebSocket& ws, PushConnection& c, std::uint32_t id,
+                                                const json& request, std::string& out) {
+  if (c.connected) return {&disconnect_bad_request};
+  const std::string token = string_field(request, "token");
+  std::int64_t expires_at = 0;
+  if (!token.empty()) {
+    VerifiedToken t = verify_token(token, core_.keys, unix_now());
+    if (t.status == TokenStatus::expired) {
+      reply_error(out, id, error_token_expired);
+      return {};
+    }
+    if (t.status != TokenStatus::valid || t.claims.contains("channel")) {
+      return {&disconnect_invalid_token};
+    }
+    if (auto sub = t.claims.find("sub"); sub != t.claims.end() && !sub->is_string()) {
+      return {&disconnect_invalid_token};
+    }
+    c.who.user = string_field(t.claims, "sub");
+    c.who.conn_info = raw_claim(t.claims, "info");
+    expires_at = expiry_of(t.claims);
+  } else if (!core_.options.allow_anonymous) {
+    return {&disconnect_bad_request};  // no credentials
+  }
+  c.connected = true;
+  c.who.client = make_client_id();
+  core_.register_client(c.who, ws.handle());
+  core_.clients.fetch_add(1, std::memory_order_relaxed);
+  if (c.stale_timer) {
+    ws.loop().cancel(c.stale_timer);
+    c.stale_timer = 0;
+  }
+  json result = {{"client", c.who.client},
+                 {"version", server_version},
+                 {"ping", core_.options.ping_interval.count()},
+                 {"pong", true}};
+  if (expires_at) {
+    result["expires"] = true;
+    result["ttl"] = std::max<std::int64_t>(expires_at - unix_now(), 0);
+    set_expiry(ws, c, expires_at);
+  }
+  reply(out, id, "connect", result.dump());
+  start_pings(ws, c);
+  return {};
+}
+
+ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection& c,
+                                                  std::uint32_t id, const json& request,
+                                                  std::string& out) {
+  const std::string channel = string_field(request, "channel");
+  if (channel.empty()) return {&disconnect_bad_request};
+  const ChannelOptions* o = known_channel(channel, id, out);
+  if (!o) return {};
+  if (c.subscriptions.count(channel)) {
+    reply_error(out, id, error_already_subscribed);
+    return {};
+  }
+  if (c.subscriptions.size() >= core_.options.max_subscriptions) {
+    reply_error(out, id, error_limit_exceeded);
+    return {};
+  }
+  // Who may subscribe: a subscription token for the channel, or (not for
+  // private channels) the namespace's permission and the name's users.
+  std::string chan_info;
+  const std::string token = string_field(request, "token");
+  if (!token.empty()) {
+    VerifiedToken t = verify_token(token, core_.keys, unix_now());
+    if (t.status == TokenStatus::expired) {
+      reply_error(out, id, error_token_expired);
+      return {};
+    }
+    if (t.status != TokenStatus::valid) return {&disconnect_invalid_token};
+    if (string_field(t.claims, "channel") != channel ||
+        string_field(t.claims, "sub") != c.who.user ||
+        (t.claims.contains("client") && string_field(t.claims, "client") != c.who.client)) {
+      return {&disconnect_invalid_token};
+    }
+    chan_info = raw_claim(t.claims, "info");
+  } else if (is_private_channel(channel) || !o->allow_subscribe_for_client ||
+             !user_allowed_by_name(channel, c.who.user)) {
+    reply_error(out, id, error_permission_denied);
+    return {};
+  }
+
+  const HistoryPolicy policy = PushCore::history_policy(*o);
+  const bool recoverable =
+      policy.enabled() && (o->force_recovery || bool_field(request, "recoverable"));
+  const bool recover = recoverable && bool_field(request, "recover");
+  std::optional<StreamPosition> since;
+  if (recover) {
+    since = StreamPosition{offset_field(request, "offset"), string_field(request, "epoch")};
+  }
+  const std::string topic = publication_topic(channel);
+  const CatchUp caught = core_.broker->subscribe(
+      channel, since, policy, core_.options.max_recovered, [&] { ws.subscribe(topic); });
+  ChannelSubscription& s = c.subscriptions[channel];
+  s.info_json = client_info_json(c.who, chan_info);
+  s.join_leave = o->join_leave && bool_field(request, "join_leave");
+  if (s.join_leave) ws.subscribe(join_leave_topic(channel));
+  core_.subscriptions.fetch_add(1, std::memory_order_relaxed);
+  core_.count_channel(channel, +1);
+  if (o->presence) {
+    s.presence = true;
+    core_.presence_add(channel, c.who.client, c.who.user, s.info_json);
+  }
+  if (o->join_leave) core_.push_join_leave(channel, true, s.info_json);
+
+  std::string result = "{";
+  if (recoverable) {
+    result += "\"recoverable\":true,\"positioned\":true,\"epoch\":" + json(caught.top.epoch).dump();
+    // Recovered: the client's own offset (it advances through the
+    // publications); otherwise the top, where it continues from.
+    const std::uint64_t offset = caught.recovered ? since->offset : caught.top.offset;
+    result += ",\"offset\":" + std::to_string(offset);
+    if (recover) result += ",\"was_recovering\":true";
+    if (caught.recovered) {
+      result += ",\"recovered\":true,\"publications\":[";
+      for (std::size_t i = 0; i < caught.publications.size(); ++i) {
+        if (i) result += ",";
+        result += publication_json(caught.publications[i]);
+      }
+      result += "]";
+    }
+  }
+  result += "}";
+  reply(out, id, "subscribe", result);
+  return {};
+}
+
+void ClientProtocol::leave(WebSocket& ws, PushConnection& c, const std::string& channel) {
+  auto it = c.subscriptions.find(channel);
+  if (it == c.subscriptions.end()) return;
+  ws.unsubscribe(publication_topic(channel));
+  if (it->second.join_leave) ws.unsubscribe(join_leave_topic(channel));
+  if (it->second.presence) core_.presence_remove(channel, c.who.client);
+  const ChannelOptions* o = core_.channel_options(channel);
+  if (o && o->join_leave) core_.push_join_leave(channel, false, it->second.info_json);
+  core_.subscriptions.fetch_sub(1, std::memory_order_relaxed);
+  core_.count_channel(channel, -1);
+  c.subscriptions.erase(it);
+}
+
+ClientProtocol::Outcome ClientProtocol::unsubscribe(WebSocket& ws, PushConnection& c,
+                                                    std::uint32_t id, const json& request,
+                                                    std::string& out) {
+  const std::string channel = string_field(request, "channel");
+  if (channel.empty()) return {&disconnect_bad_request};
+  leave(ws, c, channel);
+  reply(out, id, "unsubscribe", "{}");
+  return {};
+}
+
+ClientProtocol::Outcome ClientProtocol::publish(PushConnection& c, std::uint32_t id,
+                                                const json& request, std::string& out) {
+  const std::string channel = string_field(request, "channel");
+  auto data = request.find("data");
+  if (channel.empty() || data == request.end() || data->is_null()) {
+    reply_error(out, id, error_bad_request);
+    return {};
+  }
+  const ChannelOptions* o = known_channel(channel, id, out);
+  if (!o) return {};
+  if (!o->allow_publish_for_client || is_private_channel(channel)) {
+    reply_error(out, id, error_permission_denied);
+    return {};
+  }
+  auto sub = c.subscriptions.find(channel);
+  const std::string info =
+      sub != c.subscriptions.end() ? sub->second.info_json : client_info_json(c.who, {});
+  const PublishResult r = core_.publish(channel, data->dump(), info);
+  if (r.error) {
+    reply_error(out, id, r.error == 102 ? error_unknown_channel : error_bad_request);
+    return {};
+  }
+  reply(out, id, "publish", "{}");
+  return {};
+}
+
+ClientProtocol::Outcome ClientProtocol::presence(PushConnection& c, std::uint32_t id,
+                                                 const json& request, bool stats,
+                                                 std::string& out) {
+  const std::string channel = string_field(request, "channel");
+  const ChannelOptions* o = known_channel(channel, id, out);
+  if (!o) return {};
+  if (!o->presence) {
+    reply_error(out, id, error_not_available);
+    return {};
+  }
+  if (!o->allow_presence_for_client && !c.subscriptions.count(channel)) {
+    reply_error(out, id, error_permission_denied);
+    return {};
+  }
+  if (stats) {
+    const auto [clients, users] = core_.presence_stats(channel);
+    reply(out, id, "presence_stats",
+          "{\"num_clients\":" + std::to_string(clients) +
+              ",\"num_users\":" + std::to_string(users) + "}");
+    return {};
+  }
+  std::string result = "{\"presence\":{";
+  bool first = true;
+  for (const auto& [client, info] : core_.presence(channel)) {
+    if (!first) result += ",";
+    first = false;
+    result += json(client).dump() + ":" + info;
+  }
+  result += "}}";
+  reply(out, id, "presence", result);
+  return {};
+}
+
+ClientProtocol::Outcome ClientProtocol::history(PushConnection& c, std::uint32_t id,
+                                                const json& request, std::string& out) {
+  const std::string channel = string_field(request, "channel");
+  const ChannelOptions* o = known_channel(channel, id, out);
+  if (!o) return {};
+  const HistoryPolicy policy = PushCore::history_policy(*o);
+  if (!policy.enabled()) {
+    reply_error(out, id, error_not_available);
+    return {};
+  }
+  if (!o->allow_history_for_client && !c.subscriptions.count(channel)) {
+    reply_error(out, id, error_permission_denied);
+    return {};
+  }
+  const HistoryQuery query = history_query(request, core_.options.max_history);
+  HistoryResult r = core_.broker->history(channel, query, policy);
+  if (query.since && !query.since->epoch.empty() && query.since->epoch != r.top.epoch) {
+    reply_error(out, id, error_unrecoverable_position);
+    return {};
+  }
+  std::string result = "{\"publications\":[";
+  for (std::size_t i = 0; i < r.publications.size(); ++i) {
+    if (i) result += ",";
+    result += publication_json(r.publications[i]);
+  }
+  result += "],\"epoch\":" + json(r.top.epoch).dump() +
+            ",\"offset\":" + std::to_string(r.top.offset) + "}";
+  reply(out, id, "history", result);
+  return {};
+}
+
+ClientProtocol::Outcome ClientProtocol::refresh(WebSocket& ws, PushConnection& c, std::uint32_t id,
+                                                const json& request, std::string& out) {
+  const std::string token = string_field(request, "token");
+  if (token.empty()) return {&disconnect_bad_request};
+  VerifiedToken t = verify_token(token, core_.keys, unix_now());
+  if (t.status == TokenStatus::expired) return {&disconnect_expired};
+  if (t.status != TokenStatus::valid || string_field(t.claims, "sub") != c.who.user) {
+    return {&disconnect_invalid_token};
+  }
+  const std::int64_t expires_at = expiry_of(t.claims);
+  json result = {{"client", c.who.client}, {"version", server_version}};
+  if (expires_at) {
+    result["expires"] = true;
+    result["ttl"] = std::max<std::int64_t>(expires_at - unix_now(), 0);
+  }
+  set_expiry(ws, c, expires_at);
+  reply(out, id, "refresh", result.dump());
+  return {};
+}
+
+void ClientProtocol::start_pings(WebSocket& ws, PushConnection& c) {
+  const auto interval =
+      std::chrono::duration_cast<std::chrono::milliseconds>(core_.options.ping_interval);
+  if (interval.count() <= 0) return;
+  const auto pong_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(core_.options.pong_timeout);
+  c.ping_timer = ws.loop().every(interval, [&ws, &c, pong_timeout] {
+    ws.send_text("{}");
+    if (c.pong_timer || pong_timeout.count() <= 0) return;
+    c.pong_timer = ws.loop().after(pong_timeout, [&ws, &c] {
+      c.pong_timer = 0;
+      ws.close(disconnect_no_pong.close_code(), disconnect_no_pong.reason);
+    });
+  });
+}
+
+void ClientProtocol::set_expiry(WebSocket& ws, PushConnection& c, std::int64_t expires_at) {
+  if (c.expiry_timer) ws.loop().cancel(c.expiry_timer);
+  c.expiry_timer = 0;
+  c.expires_at = expires_at;
+  if (!expires_at) return;
+  // The client refreshes its token before it expires; one that has not
+  // within a grace period after it goes.
+  constexpr std::int64_t grace_seconds = 25;
+  const std::int64_t wait = std::max<std::int64_t>(expires_at - unix_now(), 0) + grace_seconds;
+  c.expiry_timer = ws.loop().after(std::chrono::seconds(wait), [&ws, &c] {
+    c.expiry_timer = 0;
+    ws.close(disconnect_expired.close_code(), disconnect_expired.reason);
+  });
+}
+
+void ClientProtocol::cancel_timers(WebSocket& ws, PushConnection& c) {
+  for (TimerId* t : {&c.ping_timer, &c.pong_timer, &c.stale_timer, &c.expiry_timer}) {
+    if (*t) ws.loop().cancel(*t);
+    *t = 0;
+  }
+}
+
+void ClientProtocol::closed(WebSocket& ws, PushConnection& c) {
+  cancel_timers(ws, c);
+  while (!c.subscriptions.empty()) leave(ws, c, c.subscriptions.begin()->first);
+  if (c.connected) {
+    core_.unregister_client(c.who.client);
+    core_.clients.fetch_sub(1, std::memory_order_relaxed);
+    c.connected = false;
+  }
+}
+
+}  // namespace duplex::push::detail

@@ -1,0 +1,163 @@
+#include "memory_broker.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <functional>
+
+namespace duplex::push {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Streams idle (nothing kept) this long are forgotten at the next sweep;
+// a subscriber coming back after that sees a new epoch.
+constexpr auto idle_stream_lifetime = std::chrono::hours(24);
+constexpr std::uint32_t publishes_per_sweep = 4096;
+
+}  // namespace
+
+std::string make_epoch() {
+  static constexpr char alphabet[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  unsigned char bytes[8];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    // No CSPRNG output: an epoch only has to differ from the last one.
+    const auto now = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+    for (std::size_t i = 0; i < sizeof bytes; ++i)
+      bytes[i] = static_cast<unsigned char>(now >> (i * 8));
+  }
+  std::string epoch;
+  for (unsigned char b : bytes) epoch.push_back(alphabet[b % (sizeof alphabet - 1)]);
+  return epoch;
+}
+
+MemoryBroker::MemoryBroker(Sink& sink) : sink_(sink) {}
+
+MemoryBroker::Shard& MemoryBroker::shard_for(std::string_view channel) {
+  return shards_[std::hash<std::string_view>{}(channel) % shards_.size()];
+}
+
+MemoryBroker::Stream& MemoryBroker::stream_of(Shard& shard, std::string_view channel) {
+  auto it = shard.streams.find(std::string(channel));
+  if (it == shard.streams.end()) {
+    it = shard.streams.emplace(std::string(channel), Stream{}).first;
+    it->second.epoch = make_epoch();
+    it->second.last_publish = Clock::now();
+  }
+  return it->second;
+}
+
+void MemoryBroker::trim(Stream& stream, const HistoryPolicy& policy, Clock::time_point now) {
+  while (stream.kept.size() > policy.size) stream.kept.pop_front();
+  while (!stream.kept.empty() && stream.kept.front().published + policy.ttl <= now) {
+    stream.kept.pop_front();
+  }
+}
+
+void MemoryBroker::sweep(Shard& shard, Clock::time_point now) {
+  std::erase_if(shard.streams, [now](const auto& entry) {
+    const Stream& s = entry.second;
+    return s.kept.empty() && s.last_publish + idle_stream_lifetime <= now;
+  });
+}
+
+StreamPosition MemoryBroker::publish(std::string_view channel, Publication publication,
+                                     const HistoryPolicy& policy) {
+  Shard& shard = shard_for(channel);
+  std::lock_guard lock(shard.mutex);
+  if (!policy.enabled()) {
+    publication.offset = 0;
+    sink_.deliver(channel, publication);
+    return {};
+  }
+  const auto now = Clock::now();
+  if (++shard.publishes_since_sweep >= publishes_per_sweep) {
+    shard.publishes_since_sweep = 0;
+    sweep(shard, now);
+  }
+  Stream& stream = stream_of(shard, channel);
+  publication.offset = ++stream.top;
+  publication.published = now;
+  stream.last_publish = now;
+  stream.kept.push_back(std::move(publication));
+  trim(stream, policy, now);
+  const Publication& kept = stream.kept.back();
+  sink_.deliver(channel, kept);
+  return {stream.top, stream.epoch};
+}
+
+CatchUp MemoryBroker::subscribe(std::string_view channel,
+                                const std::optional<StreamPosition>& since,
+                                const HistoryPolicy& policy, std::size_t max_missed,
+                                const std::function<void()>& attach) {
+  Shard& shard = shard_for(channel);
+  std::lock_guard lock(shard.mutex);
+  CatchUp result;
+  if (policy.enabled()) {
+    Stream& stream = stream_of(shard, channel);
+    trim(stream, policy, Clock::now());
+    result.top = {stream.top, stream.epoch};
+    if (since && (since->epoch.empty() || since->epoch == stream.epoch) &&
+        since->offset <= stream.top) {
+      const std::uint64_t missed = stream.top - since->offset;
+      const std::uint64_t first_kept =
+          stream.kept.empty() ? stream.top + 1 : stream.kept.front().offset;
+      // Recovered only when the history still holds the publication right
+      // after the client's position, and not too many of them.
+      if (missed <= max_missed && first_kept <= since->offset + 1) {
+        result.recovered = true;
+        for (const Publication& p : stream.kept) {
+          if (p.offset > since->offset) result.publications.push_back(p);
+        }
+      }
+    }
+  }
+  attach();
+  return result;
+}
+
+HistoryResult MemoryBroker::history(std::string_view channel, const HistoryQuery& query,
+                                    const HistoryPolicy& policy) {
+  Shard& shard = shard_for(channel);
+  std::lock_guard lock(shard.mutex);
+  HistoryResult result;
+  if (!policy.enabled()) return result;
+  Stream& stream = stream_of(shard, channel);
+  trim(stream, policy, Clock::now());
+  result.top = {stream.top, stream.epoch};
+  if (query.limit == 0) return result;
+  // Forwards: what came after `since`; backwards (newest first): what came
+  // before it.
+  std::vector<const Publication*> chosen;
+  for (const Publication& p : stream.kept) {
+    if (query.since && !query.reverse && p.offset <= query.since->offset) continue;
+    if (query.since && query.reverse && p.offset >= query.since->offset) continue;
+    chosen.push_back(&p);
+  }
+  if (query.reverse) std::reverse(chosen.begin(), chosen.end());
+  if (query.limit > 0 && chosen.size() > static_cast<std::size_t>(query.limit)) {
+    chosen.resize(static_cast<std::size_t>(query.limit));
+  }
+  for (const Publication* p : chosen) result.publications.push_back(*p);
+  return result;
+}
+
+void MemoryBroker::remove_history(std::string_view channel) {
+  Shard& shard = shard_for(channel);
+  std::lock_guard lock(shard.mutex);
+  if (auto it = shard.streams.find(std::string(channel)); it != shard.streams.end()) {
+    it->second.kept.clear();
+  }
+}
+
+std::size_t MemoryBroker::stream_count() {
+  std::size_t n = 0;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    n += shard.streams.size();
+  }
+  return n;
+}
+
+}  // namespace duplex::push

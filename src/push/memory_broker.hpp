@@ -1,0 +1,66 @@
+// The embedded broker: every channel's stream and history in this
+// process's memory. History is lost on restart, and the epoch says so.
+//
+// Channels are spread over shards, each with its own lock, so publishers
+// of different channels rarely wait for each other; a publication is
+// delivered while its shard is locked, which keeps each channel's order and
+// lets a subscription attach between two publications.
+#pragma once
+
+#include "broker.hpp"
+
+#include <array>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+namespace duplex::push {
+
+class MemoryBroker final : public Broker {
+ public:
+  // `sink` must outlive the broker.
+  explicit MemoryBroker(Sink& sink);
+
+  StreamPosition publish(std::string_view channel, Publication publication,
+                         const HistoryPolicy& policy) override;
+  CatchUp subscribe(std::string_view channel, const std::optional<StreamPosition>& since,
+                    const HistoryPolicy& policy, std::size_t max_missed,
+                    const std::function<void()>& attach) override;
+  HistoryResult history(std::string_view channel, const HistoryQuery& query,
+                        const HistoryPolicy& policy) override;
+  void remove_history(std::string_view channel) override;
+
+  // Channels whose stream is kept (for tests and metrics).
+  std::size_t stream_count();
+
+ private:
+  struct Stream {
+    std::string epoch;
+    std::uint64_t top = 0;
+    std::deque<Publication> kept;
+    std::chrono::steady_clock::time_point last_publish;
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, Stream> streams;
+    std::uint32_t publishes_since_sweep = 0;
+  };
+
+  Shard& shard_for(std::string_view channel);
+  // The channel's stream, made (with a new epoch) if it has none.
+  static Stream& stream_of(Shard& shard, std::string_view channel);
+  // Drops what is past the policy's size and age.
+  static void trim(Stream& stream, const HistoryPolicy& policy,
+                   std::chrono::steady_clock::time_point now);
+  // Forgets streams that kept nothing for longer than their history could
+  // live: the map stays as large as the channels in use.
+  static void sweep(Shard& shard, std::chrono::steady_clock::time_point now);
+
+  Sink& sink_;
+  std::array<Shard, 16> shards_;
+};
+
+// A new random epoch: 8 characters of [a-zA-Z0-9].
+std::string make_epoch();
+
+}  // namespace duplex::push

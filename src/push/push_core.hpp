@@ -1,0 +1,113 @@
+// What every connection and API request of the push server shares: the
+// options, the broker, presence, the directory of connected clients, the
+// channels in use and the counts. Every member is thread-safe.
+#pragma once
+
+#include "broker.hpp"
+#include "token_verifier.hpp"
+
+#include <duplex/push/push_server.hpp>
+#include <duplex/server.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace duplex::push::detail {
+
+// The topics of the server's pub/sub a channel uses.
+std::string publication_topic(std::string_view channel);
+std::string join_leave_topic(std::string_view channel);
+
+// Who a client is, as the protocol's ClientInfo shows it.
+struct ClientIdentity {
+  std::string client;     // the client id
+  std::string user;       // "" for anonymous
+  std::string conn_info;  // JSON text from the token's `info`, or empty
+};
+
+// ClientInfo as JSON text: {"user":..,"client":..,"conn_info":..,"chan_info":..}.
+std::string client_info_json(const ClientIdentity& who, std::string_view chan_info);
+
+// The Publication object of the protocol: {"data":..,"info":..,"offset":N}.
+std::string publication_json(const Publication& p);
+
+class PushCore final : public Broker::Sink {
+ public:
+  PushCore(Server& server, PushOptions options);
+  ~PushCore();
+
+  // The options of the channel's namespace; null: an unknown namespace.
+  const ChannelOptions* channel_options(std::string_view channel) const;
+  static HistoryPolicy history_policy(const ChannelOptions& o) {
+    return {o.history_size, o.history_ttl};
+  }
+
+  // A publication from a backend or a client (`info`: the client's
+  // ClientInfo JSON, or empty). Checks the name and the namespace.
+  PublishResult publish(std::string_view channel, std::string data, std::string info);
+  void deliver(std::string_view channel, const Publication& publication) override;
+  // Join/leave pushes to the subscribers that asked for them.
+  void push_join_leave(std::string_view channel, bool join, const std::string& info_json);
+
+  // Presence: who is subscribed to a channel (client id -> ClientInfo JSON).
+  void presence_add(const std::string& channel, const std::string& client, const std::string& user,
+                    std::string info_json);
+  void presence_remove(const std::string& channel, const std::string& client);
+  std::vector<std::pair<std::string, std::string>> presence(const std::string& channel);
+  std::pair<std::size_t, std::size_t> presence_stats(const std::string& channel);  // clients, users
+
+  // Subscriber counts per channel (the API's `channels`).
+  void count_channel(const std::string& channel, int delta);
+  std::map<std::string, std::size_t> channels();
+
+  // Connected clients by id, to disconnect them from the API.
+  void register_client(const ClientIdentity& who, WebSocketHandle handle);
+  void unregister_client(const std::string& client);
+  // Closes the connections of `user` (all when empty: the client's) with
+  // the code; those in `keep` are spared. Returns how many.
+  std::size_t disconnect(std::string_view user, std::string_view client,
+                         const std::vector<std::string>& keep, CloseCode code,
+                         const std::string& reason);
+  std::size_t user_count();
+
+  Server& server;
+  const PushOptions options;
+  const TokenKeys keys;
+  std::unique_ptr<Broker> broker;
+  const std::string node_name;
+  const std::string node_id;
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  std::atomic<std::size_t> clients{0};
+  std::atomic<std::size_t> subscriptions{0};
+  std::atomic<std::uint64_t> publications{0};
+  std::atomic<std::uint64_t> commands{0};
+  std::atomic<std::uint64_t> protocol_errors{0};
+
+ private:
+  struct PresenceEntry {
+    std::string user;
+    std::string info_json;
+  };
+  struct Connected {
+    std::string user;
+    WebSocketHandle handle;
+  };
+
+  std::mutex presence_mutex_;
+  std::unordered_map<std::string, std::map<std::string, PresenceEntry>> presence_;
+  std::mutex channels_mutex_;
+  std::unordered_map<std::string, std::size_t> channel_counts_;
+  std::mutex clients_mutex_;
+  std::unordered_map<std::string, Connected> clients_;
+};
+
+// A new client id (a random UUID, version 4).
+std::string make_client_id();
+
+}  // namespace duplex::push::detail
