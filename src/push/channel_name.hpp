@@ -32,4 +32,8 @@ bool is_private_channel(std::string_view name) noexcept;
 // without '#' let everyone; "x#a,b" only users "a" and "b".
 bool user_allowed_by_name(std::string_view name, std::string_view user) noexcept;
 
+// Whether `text` matches `pattern`: '*' any run of characters, '?' one
+// (the API's `channels` pattern).
+bool glob_match(std::string_view pattern, std::string_view text) noexcept;
+
 }  // namespace duplex::push

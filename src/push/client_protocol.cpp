@@ -1,6 +1,7 @@
 #include "client_protocol.hpp"
 
 #include "channel_name.hpp"
+#include "command_frame.hpp"
 #include "request_fields.hpp"
 
 #include <duplex/log.hpp>
@@ -63,20 +64,17 @@ void ClientProtocol::message(WebSocket& ws, PushConnection& c, std::string_view 
     ws.loop().cancel(c.pong_timer);
     c.pong_timer = 0;
   }
+  const CommandFrame parsed = parse_command_frame(frame);
   std::string out;
   const Disconnect* disconnect = nullptr;
-  bool any = false;
-  while (!frame.empty() && !disconnect) {
-    const auto newline = frame.find('\n');
-    std::string_view line = frame.substr(0, newline);
-    frame = newline == std::string_view::npos ? std::string_view{} : frame.substr(newline + 1);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-    if (line.empty()) continue;
-    any = true;
+  for (const Command& cmd : parsed.commands) {
     core_.commands.fetch_add(1, std::memory_order_relaxed);
-    disconnect = command(ws, c, line, out).disconnect;
+    disconnect = command(ws, c, cmd, out).disconnect;
+    if (disconnect) break;
   }
-  if (!any && !disconnect) disconnect = &disconnect_bad_request;  // a frame without commands
+  // The commands before a bad line are answered; the bad line ends the
+  // connection, as Centrifugo's server does.
+  if (!disconnect && parsed.problem != FrameProblem::none) disconnect = &disconnect_bad_request;
   if (!out.empty()) ws.send_text(out);
   if (disconnect) {
     core_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
@@ -85,32 +83,12 @@ void ClientProtocol::message(WebSocket& ws, PushConnection& c, std::string_view 
 }
 
 ClientProtocol::Outcome ClientProtocol::command(WebSocket& ws, PushConnection& c,
-                                                std::string_view line, std::string& out) {
-  const json cmd = json::parse(line, nullptr, false);
-  if (!cmd.is_object()) return {&disconnect_bad_request};
-  if (cmd.empty()) return {};  // a pong (any frame counts as one)
-  std::uint32_t id = 0;
-  if (auto it = cmd.find("id"); it != cmd.end()) {
-    if (!it->is_number_unsigned() || it->get<std::uint64_t>() > 0xffffffffu) {
-      return {&disconnect_bad_request};
-    }
-    id = static_cast<std::uint32_t>(it->get<std::uint64_t>());
-  }
-  // The method is the one field besides `id`; its value an object.
-  const json* request = nullptr;
-  std::string method;
-  for (auto it = cmd.begin(); it != cmd.end(); ++it) {
-    if (it.key() == "id") continue;
-    method = it.key();
-    request = &it.value();
-    break;
-  }
-  if (!request) return {};  // only an id: nothing asked
-  static const json empty_object = json::object();
-  if (request->is_null()) request = &empty_object;
-  if (!request->is_object()) return {&disconnect_bad_request};
-  if (method == "send") return {&disconnect_not_available};  // no message handler here
-  if (id == 0) return {&disconnect_bad_request};             // every other command has one
+                                                const Command& cmd, std::string& out) {
+  if (cmd.method.empty()) return {};                             // a pong
+  if (cmd.method == "send") return {&disconnect_not_available};  // no message handler here
+  const std::uint32_t id = cmd.id;
+  const std::string& method = cmd.method;
+  const json* request = &cmd.request;
   if (method == "connect") return connect(ws, c, id, *request, out);
   if (!c.connected) return {&disconnect_bad_request};
   if (method == "subscribe") return subscribe(ws, c, id, *request, out);

@@ -6,6 +6,7 @@
 // state is in PushCore (thread-safe).
 #pragma once
 
+#include "command_frame.hpp"
 #include "protocol_codes.hpp"
 #include "push_core.hpp"
 
@@ -48,7 +49,7 @@ class ClientProtocol {
   struct Outcome {
     const Disconnect* disconnect = nullptr;  // set: close the connection with it
   };
-  Outcome command(WebSocket& ws, PushConnection& c, std::string_view line, std::string& out);
+  Outcome command(WebSocket& ws, PushConnection& c, const Command& cmd, std::string& out);
   Outcome connect(WebSocket& ws, PushConnection& c, std::uint32_t id, const nlohmann::json& request,
                   std::string& out);
   Outcome subscribe(WebSocket& ws, PushConnection& c, std::uint32_t id,

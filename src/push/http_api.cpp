@@ -130,27 +130,6 @@ std::string presence(PushCore& core, const json& body, bool stats) {
   return result_body({{"presence", presence}});
 }
 
-// Glob with '*' (any run) and '?' (one character), as the API's pattern.
-bool glob_match(std::string_view pattern, std::string_view text) {
-  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 std::string channels(PushCore& core, const json& body) {
   const std::string pattern = string_field(body, "pattern");
   json out = json::object();
