@@ -39,14 +39,19 @@ std::int64_t expiry_of(const json& claims) {
 
 }  // namespace
 
+void ClientProtocol::refuse(std::string& out, std::uint32_t id, const ReplyError& e) {
+  core_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  reply_error(out, id, e);
+}
+
 const ChannelOptions* ClientProtocol::known_channel(const std::string& channel, std::uint32_t id,
                                                     std::string& out) {
   if (check_channel_name(channel, core_.options.max_channel_length) != ChannelNameProblem::none) {
-    reply_error(out, id, error_bad_request);
+    refuse(out, id, error_bad_request);
     return nullptr;
   }
   const ChannelOptions* o = core_.channel_options(channel);
-  if (!o) reply_error(out, id, error_unknown_channel);
+  if (!o) refuse(out, id, error_unknown_channel);
   return o;
 }
 
@@ -64,6 +69,7 @@ void ClientProtocol::message(WebSocket& ws, PushConnection& c, std::string_view 
     ws.loop().cancel(c.pong_timer);
     c.pong_timer = 0;
   }
+  core_.bytes_in.fetch_add(frame.size(), std::memory_order_relaxed);
   const CommandFrame parsed = parse_command_frame(frame);
   std::string out;
   const Disconnect* disconnect = nullptr;
@@ -104,8 +110,7 @@ ClientProtocol::Outcome ClientProtocol::command(WebSocket& ws, PushConnection& c
   }
   // rpc (no RPC handler here), sub_refresh (subscription tokens do not
   // expire here) and anything unknown.
-  core_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
-  reply_error(out, id, error_method_not_found);
+  refuse(out, id, error_method_not_found);
   return {};
 }
 
@@ -117,7 +122,7 @@ ClientProtocol::Outcome ClientProtocol::connect(WebSocket& ws, PushConnection& c
   if (!token.empty()) {
     VerifiedToken t = verify_token(token, core_.keys, unix_now());
     if (t.status == TokenStatus::expired) {
-      reply_error(out, id, error_token_expired);
+      refuse(out, id, error_token_expired);
       return {};
     }
     if (t.status != TokenStatus::valid || t.claims.contains("channel")) {
@@ -162,11 +167,11 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
   const ChannelOptions* o = known_channel(channel, id, out);
   if (!o) return {};
   if (c.subscriptions.count(channel)) {
-    reply_error(out, id, error_already_subscribed);
+    refuse(out, id, error_already_subscribed);
     return {};
   }
   if (c.subscriptions.size() >= core_.options.max_subscriptions) {
-    reply_error(out, id, error_limit_exceeded);
+    refuse(out, id, error_limit_exceeded);
     return {};
   }
   // Who may subscribe: a subscription token for the channel, or (not for
@@ -176,7 +181,7 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
   if (!token.empty()) {
     VerifiedToken t = verify_token(token, core_.keys, unix_now());
     if (t.status == TokenStatus::expired) {
-      reply_error(out, id, error_token_expired);
+      refuse(out, id, error_token_expired);
       return {};
     }
     if (t.status != TokenStatus::valid) return {&disconnect_invalid_token};
@@ -188,7 +193,7 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
     chan_info = raw_claim(t.claims, "info");
   } else if (is_private_channel(channel) || !o->allow_subscribe_for_client ||
              !user_allowed_by_name(channel, c.who.user)) {
-    reply_error(out, id, error_permission_denied);
+    refuse(out, id, error_permission_denied);
     return {};
   }
 
@@ -265,13 +270,13 @@ ClientProtocol::Outcome ClientProtocol::publish(PushConnection& c, std::uint32_t
   const std::string channel = string_field(request, "channel");
   auto data = request.find("data");
   if (channel.empty() || data == request.end() || data->is_null()) {
-    reply_error(out, id, error_bad_request);
+    refuse(out, id, error_bad_request);
     return {};
   }
   const ChannelOptions* o = known_channel(channel, id, out);
   if (!o) return {};
   if (!o->allow_publish_for_client || is_private_channel(channel)) {
-    reply_error(out, id, error_permission_denied);
+    refuse(out, id, error_permission_denied);
     return {};
   }
   auto sub = c.subscriptions.find(channel);
@@ -279,7 +284,7 @@ ClientProtocol::Outcome ClientProtocol::publish(PushConnection& c, std::uint32_t
       sub != c.subscriptions.end() ? sub->second.info_json : client_info_json(c.who, {});
   const PublishResult r = core_.publish(channel, data->dump(), info);
   if (r.error) {
-    reply_error(out, id, r.error == 102 ? error_unknown_channel : error_bad_request);
+    refuse(out, id, r.error == 102 ? error_unknown_channel : error_bad_request);
     return {};
   }
   reply(out, id, "publish", "{}");
@@ -293,11 +298,11 @@ ClientProtocol::Outcome ClientProtocol::presence(PushConnection& c, std::uint32_
   const ChannelOptions* o = known_channel(channel, id, out);
   if (!o) return {};
   if (!o->presence) {
-    reply_error(out, id, error_not_available);
+    refuse(out, id, error_not_available);
     return {};
   }
   if (!o->allow_presence_for_client && !c.subscriptions.count(channel)) {
-    reply_error(out, id, error_permission_denied);
+    refuse(out, id, error_permission_denied);
     return {};
   }
   if (stats) {
@@ -326,17 +331,17 @@ ClientProtocol::Outcome ClientProtocol::history(PushConnection& c, std::uint32_t
   if (!o) return {};
   const HistoryPolicy policy = PushCore::history_policy(*o);
   if (!policy.enabled()) {
-    reply_error(out, id, error_not_available);
+    refuse(out, id, error_not_available);
     return {};
   }
   if (!o->allow_history_for_client && !c.subscriptions.count(channel)) {
-    reply_error(out, id, error_permission_denied);
+    refuse(out, id, error_permission_denied);
     return {};
   }
   const HistoryQuery query = history_query(request, core_.options.max_history);
   HistoryResult r = core_.broker->history(channel, query, policy);
   if (query.since && !query.since->epoch.empty() && query.since->epoch != r.top.epoch) {
-    reply_error(out, id, error_unrecoverable_position);
+    refuse(out, id, error_unrecoverable_position);
     return {};
   }
   std::string result = "{\"publications\":[";

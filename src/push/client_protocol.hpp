@@ -64,6 +64,8 @@ class ClientProtocol {
                   std::string& out);
   Outcome refresh(WebSocket& ws, PushConnection& c, std::uint32_t id, const nlohmann::json& request,
                   std::string& out);
+  // Replies with an error (and counts it).
+  void refuse(std::string& out, std::uint32_t id, const ReplyError& e);
   // The options of a channel a command names; null (and the error in
   // `out`) for a bad name or an unknown namespace.
   const ChannelOptions* known_channel(const std::string& channel, std::uint32_t id,

@@ -199,6 +199,7 @@ void add_http_api(Server& server, PushCore& core) {
   for (const auto& [name, method] : methods) {
     server.http_post(core.options.api_prefix + "/" + name,
                      [&core, method = method](const HttpRequest& request, HttpResponse& response) {
+                       core.api_requests.fetch_add(1, std::memory_order_relaxed);
                        if (!authorized(request, core.options)) {
                          response.status = 401;
                          response.body.clear();

@@ -104,7 +104,16 @@ PublishResult PushCore::publish(std::string_view channel, std::string data, std:
   Publication p;
   p.data = std::move(data);
   p.info = std::move(info);
+  const auto start = std::chrono::steady_clock::now();
   const StreamPosition at = broker->publish(channel, std::move(p), history_policy(*o));
+  const auto took =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count());
+  std::size_t bucket = 0;
+  while (bucket < publish_buckets_us.size() && took > publish_buckets_us[bucket]) ++bucket;
+  publish_latency[bucket].fetch_add(1, std::memory_order_relaxed);
+  publish_latency_sum_us.fetch_add(took, std::memory_order_relaxed);
   publications.fetch_add(1, std::memory_order_relaxed);
   result.offset = at.offset;
   result.epoch = at.epoch;
@@ -114,7 +123,13 @@ PublishResult PushCore::publish(std::string_view channel, std::string data, std:
 void PushCore::deliver(std::string_view channel, const Publication& publication) {
   std::string push = "{\"push\":{\"channel\":" + json_string(channel) +
                      ",\"pub\":" + publication_json(publication) + "}}";
-  server.publish(publication_topic(channel), push);
+  const std::string topic = publication_topic(channel);
+  // Counted by the subscribers there are now; a subscriber that is dropped
+  // as slow is counted in the server's drops.
+  const std::size_t subscribers = server.subscriber_count(topic);
+  deliveries.fetch_add(subscribers, std::memory_order_relaxed);
+  bytes_out.fetch_add(subscribers * push.size(), std::memory_order_relaxed);
+  server.publish(topic, push);
 }
 
 void PushCore::push_join_leave(std::string_view channel, bool join, const std::string& info_json) {

@@ -9,6 +9,7 @@
 #include <duplex/push/push_server.hpp>
 #include <duplex/server.hpp>
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -88,6 +89,16 @@ class PushCore final : public Broker::Sink {
   std::atomic<std::uint64_t> publications{0};
   std::atomic<std::uint64_t> commands{0};
   std::atomic<std::uint64_t> protocol_errors{0};
+  std::atomic<std::uint64_t> bytes_in{0};    // command frames' payloads
+  std::atomic<std::uint64_t> deliveries{0};  // publications queued for subscribers
+  std::atomic<std::uint64_t> bytes_out{0};   // their pushes' payload bytes
+  std::atomic<std::uint64_t> api_requests{0};
+  // How long a publish takes (from the broker's ordering to the hand-over
+  // to every loop), in buckets of microseconds; the last one is +Inf.
+  static constexpr std::array<std::uint64_t, 10> publish_buckets_us{10,  25,   50,   100,  250,
+                                                                    500, 1000, 2500, 5000, 10000};
+  std::array<std::atomic<std::uint64_t>, publish_buckets_us.size() + 1> publish_latency{};
+  std::atomic<std::uint64_t> publish_latency_sum_us{0};
 
  private:
   struct PresenceEntry {

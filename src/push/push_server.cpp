@@ -1,5 +1,6 @@
 #include "client_protocol.hpp"
 #include "http_api.hpp"
+#include "metrics.hpp"
 #include "push_core.hpp"
 
 #include <duplex/push/push_server.hpp>
@@ -40,6 +41,7 @@ PushServer::PushServer(Server& server, PushOptions options)
   route.ping_interval = std::chrono::milliseconds(0);
   server.websocket(core_->options.websocket_path, std::move(handlers), route);
   detail::add_http_api(server, *core_);
+  detail::add_operations_routes(server, *core_);
 }
 
 PushServer::~PushServer() = default;

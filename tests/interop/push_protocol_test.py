@@ -235,6 +235,24 @@ async def api_checks(port, c, client_id):
     status, body = await call("publish", {}, verb="GET")
     check(status == 405, "GET of an API path: 405")
 
+    def get(path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+
+    status, _, body = await loop.run_in_executor(None, get, "/health")
+    check(status == 200 and body == "{}", "/health: 200")
+    status, ctype, body = await loop.run_in_executor(None, get, "/metrics")
+    values = dict(line.rsplit(" ", 1) for line in body.splitlines() if not line.startswith("#"))
+    check(status == 200 and ctype.startswith("text/plain; version=0.0.4"), "/metrics: Prometheus text")
+    # Client publish 1, API publish 2, broadcast 2 (the third channel is unknown).
+    check(values.get("duplex_push_publications_total") == "5", "metrics: 5 publications")
+    check(values.get("duplex_push_clients") == "0" and values.get("duplex_push_subscriptions") == "0",
+          "metrics: no clients and no subscriptions left")
+    check(int(values.get("duplex_push_deliveries_total", 0)) >= 1
+          and int(values.get("duplex_push_protocol_errors_total", 0)) >= 8
+          and values.get('duplex_push_publish_duration_seconds_bucket{le="+Inf"}') == "5",
+          "metrics: deliveries, protocol errors, the publish histogram")
+
 
 async def main(binary):
     proc, port = start_server(binary)
