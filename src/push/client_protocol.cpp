@@ -46,7 +46,7 @@ void ClientProtocol::refuse(std::string& out, std::uint32_t id, const ReplyError
 
 const ChannelOptions* ClientProtocol::known_channel(const std::string& channel, std::uint32_t id,
                                                     std::string& out) {
-  if (check_channel_name(channel, core_.options.max_channel_length) != ChannelNameProblem::none) {
+  if (check_channel_name(channel, core_.options().max_channel_length) != ChannelNameProblem::none) {
     refuse(out, id, error_bad_request);
     return nullptr;
   }
@@ -57,7 +57,7 @@ const ChannelOptions* ClientProtocol::known_channel(const std::string& channel, 
 
 void ClientProtocol::open(WebSocket& ws, PushConnection& c) {
   // A connection that never says who it is goes, as Centrifugo's do.
-  c.stale_timer = ws.loop().after(core_.options.connect_timeout, [&ws, &c] {
+  c.stale_timer = ws.loop().after(core_.options().connect_timeout, [&ws, &c] {
     c.stale_timer = 0;
     if (!c.connected) ws.close(disconnect_stale.close_code(), disconnect_stale.reason);
   });
@@ -120,7 +120,7 @@ ClientProtocol::Outcome ClientProtocol::connect(WebSocket& ws, PushConnection& c
   const std::string token = string_field(request, "token");
   std::int64_t expires_at = 0;
   if (!token.empty()) {
-    VerifiedToken t = verify_token(token, core_.keys, unix_now());
+    VerifiedToken t = verify_token(token, core_.keys(), unix_now());
     if (t.status == TokenStatus::expired) {
       refuse(out, id, error_token_expired);
       return {};
@@ -134,7 +134,7 @@ ClientProtocol::Outcome ClientProtocol::connect(WebSocket& ws, PushConnection& c
     c.who.user = string_field(t.claims, "sub");
     c.who.conn_info = raw_claim(t.claims, "info");
     expires_at = expiry_of(t.claims);
-  } else if (!core_.options.allow_anonymous) {
+  } else if (!core_.options().allow_anonymous) {
     return {&disconnect_bad_request};  // no credentials
   }
   c.connected = true;
@@ -147,7 +147,7 @@ ClientProtocol::Outcome ClientProtocol::connect(WebSocket& ws, PushConnection& c
   }
   json result = {{"client", c.who.client},
                  {"version", server_version},
-                 {"ping", core_.options.ping_interval.count()},
+                 {"ping", core_.options().ping_interval.count()},
                  {"pong", true}};
   if (expires_at) {
     result["expires"] = true;
@@ -170,7 +170,7 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
     refuse(out, id, error_already_subscribed);
     return {};
   }
-  if (c.subscriptions.size() >= core_.options.max_subscriptions) {
+  if (c.subscriptions.size() >= core_.options().max_subscriptions) {
     refuse(out, id, error_limit_exceeded);
     return {};
   }
@@ -179,7 +179,7 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
   std::string chan_info;
   const std::string token = string_field(request, "token");
   if (!token.empty()) {
-    VerifiedToken t = verify_token(token, core_.keys, unix_now());
+    VerifiedToken t = verify_token(token, core_.keys(), unix_now());
     if (t.status == TokenStatus::expired) {
       refuse(out, id, error_token_expired);
       return {};
@@ -207,7 +207,7 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
   }
   const std::string topic = publication_topic(channel);
   const CatchUp caught = core_.broker->subscribe(
-      channel, since, policy, core_.options.max_recovered, [&] { ws.subscribe(topic); });
+      channel, since, policy, core_.options().max_recovered, [&] { ws.subscribe(topic); });
   ChannelSubscription& s = c.subscriptions[channel];
   s.info_json = client_info_json(c.who, chan_info);
   s.join_leave = o->join_leave && bool_field(request, "join_leave");
@@ -338,7 +338,7 @@ ClientProtocol::Outcome ClientProtocol::history(PushConnection& c, std::uint32_t
     refuse(out, id, error_permission_denied);
     return {};
   }
-  const HistoryQuery query = history_query(request, core_.options.max_history);
+  const HistoryQuery query = history_query(request, core_.options().max_history);
   HistoryResult r = core_.broker->history(channel, query, policy);
   if (query.since && !query.since->epoch.empty() && query.since->epoch != r.top.epoch) {
     refuse(out, id, error_unrecoverable_position);
@@ -359,7 +359,7 @@ ClientProtocol::Outcome ClientProtocol::refresh(WebSocket& ws, PushConnection& c
                                                 const json& request, std::string& out) {
   const std::string token = string_field(request, "token");
   if (token.empty()) return {&disconnect_bad_request};
-  VerifiedToken t = verify_token(token, core_.keys, unix_now());
+  VerifiedToken t = verify_token(token, core_.keys(), unix_now());
   if (t.status == TokenStatus::expired) return {&disconnect_expired};
   if (t.status != TokenStatus::valid || string_field(t.claims, "sub") != c.who.user) {
     return {&disconnect_invalid_token};
@@ -377,10 +377,10 @@ ClientProtocol::Outcome ClientProtocol::refresh(WebSocket& ws, PushConnection& c
 
 void ClientProtocol::start_pings(WebSocket& ws, PushConnection& c) {
   const auto interval =
-      std::chrono::duration_cast<std::chrono::milliseconds>(core_.options.ping_interval);
+      std::chrono::duration_cast<std::chrono::milliseconds>(core_.options().ping_interval);
   if (interval.count() <= 0) return;
   const auto pong_timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(core_.options.pong_timeout);
+      std::chrono::duration_cast<std::chrono::milliseconds>(core_.options().pong_timeout);
   c.ping_timer = ws.loop().every(interval, [&ws, &c, pong_timeout] {
     ws.send_text("{}");
     if (c.pong_timer || pong_timeout.count() <= 0) return;

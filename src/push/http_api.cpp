@@ -41,7 +41,7 @@ std::string result_body(const json& result) {
 // Checks a channel named in a request: its name and its namespace.
 const ReplyError* channel_problem(PushCore& core, const std::string& channel,
                                   const ChannelOptions** options) {
-  if (check_channel_name(channel, core.options.max_channel_length) != ChannelNameProblem::none) {
+  if (check_channel_name(channel, core.options().max_channel_length) != ChannelNameProblem::none) {
     return &error_bad_request;
   }
   *options = core.channel_options(channel);
@@ -94,7 +94,7 @@ std::string history(PushCore& core, const json& body) {
   if (const ReplyError* e = channel_problem(core, channel, &o)) return error_body(*e);
   const HistoryPolicy policy = PushCore::history_policy(*o);
   if (!policy.enabled()) return error_body(error_not_available);
-  const HistoryQuery query = history_query(body, core.options.max_history);
+  const HistoryQuery query = history_query(body, core.options().max_history);
   if (query.reverse && query.since && query.since->offset == 0)
     return error_body(error_bad_request);
   const HistoryResult r = core.broker->history(channel, query, policy);
@@ -197,10 +197,10 @@ void add_http_api(Server& server, PushCore& core) {
       {"disconnect", disconnect},
   };
   for (const auto& [name, method] : methods) {
-    server.http_post(core.options.api_prefix + "/" + name,
+    server.http_post(core.options().api_prefix + "/" + name,
                      [&core, method = method](const HttpRequest& request, HttpResponse& response) {
                        core.api_requests.fetch_add(1, std::memory_order_relaxed);
-                       if (!authorized(request, core.options)) {
+                       if (!authorized(request, core.options())) {
                          response.status = 401;
                          response.body.clear();
                          return;

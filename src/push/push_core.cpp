@@ -75,24 +75,37 @@ std::string make_client_id() {
 
 PushCore::PushCore(Server& s, PushOptions o)
     : server(s),
-      options(std::move(o)),
-      keys{options.token_hmac_secret, options.token_rsa_public_key, options.token_ecdsa_public_key},
       broker(std::make_unique<MemoryBroker>(*this)),
-      node_name(options.node_name.empty() ? host_name() : options.node_name),
-      node_id(make_client_id()) {}
+      node_name(o.node_name.empty() ? host_name() : o.node_name),
+      node_id(make_client_id()) {
+  reload(std::move(o));
+}
+
+void PushCore::reload(PushOptions o) {
+  std::lock_guard lock(settings_mutex_);
+  if (const Settings* now = current_.load()) {
+    o.websocket_path = now->options.websocket_path;
+    o.api_prefix = now->options.api_prefix;
+  }
+  auto next = std::make_unique<Settings>();
+  next->keys = {o.token_hmac_secret, o.token_rsa_public_key, o.token_ecdsa_public_key};
+  next->options = std::move(o);
+  current_.store(next.get(), std::memory_order_release);
+  all_settings_.push_back(std::move(next));
+}
 
 PushCore::~PushCore() = default;
 
 const ChannelOptions* PushCore::channel_options(std::string_view channel) const {
   const std::string_view ns = channel_namespace(channel);
-  if (ns.empty()) return &options.channel_defaults;
-  auto it = options.namespaces.find(std::string(ns));
-  return it == options.namespaces.end() ? nullptr : &it->second;
+  if (ns.empty()) return &options().channel_defaults;
+  auto it = options().namespaces.find(std::string(ns));
+  return it == options().namespaces.end() ? nullptr : &it->second;
 }
 
 PublishResult PushCore::publish(std::string_view channel, std::string data, std::string info) {
   PublishResult result;
-  if (check_channel_name(channel, options.max_channel_length) != ChannelNameProblem::none) {
+  if (check_channel_name(channel, options().max_channel_length) != ChannelNameProblem::none) {
     result.error = 107;
     return result;
   }

@@ -76,9 +76,22 @@ class PushCore final : public Broker::Sink {
                          const std::string& reason);
   std::size_t user_count();
 
+  // The settings now. Reloading makes new ones; the old ones are kept
+  // until the server goes (a reload is rare, and a command that read them
+  // just before needs them until it is done), so these references stay
+  // valid.
+  struct Settings {
+    PushOptions options;
+    TokenKeys keys;
+  };
+  const Settings& settings() const noexcept { return *current_.load(std::memory_order_acquire); }
+  const PushOptions& options() const noexcept { return settings().options; }
+  const TokenKeys& keys() const noexcept { return settings().keys; }
+  // New settings for what follows (the WebSocket path and the API prefix
+  // stay: the routes are made).
+  void reload(PushOptions options);
+
   Server& server;
-  const PushOptions options;
-  const TokenKeys keys;
   std::unique_ptr<Broker> broker;
   const std::string node_name;
   const std::string node_id;
@@ -109,6 +122,10 @@ class PushCore final : public Broker::Sink {
     std::string user;
     WebSocketHandle handle;
   };
+
+  std::mutex settings_mutex_;  // reloads
+  std::vector<std::unique_ptr<const Settings>> all_settings_;
+  std::atomic<const Settings*> current_{nullptr};
 
   std::mutex presence_mutex_;
   std::unordered_map<std::string, std::map<std::string, PresenceEntry>> presence_;

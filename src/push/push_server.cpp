@@ -39,7 +39,7 @@ PushServer::PushServer(Server& server, PushOptions options)
   // The protocol's own pings ({} every ping_interval) keep the connection
   // checked; WebSocket pings on top would only add traffic.
   route.ping_interval = std::chrono::milliseconds(0);
-  server.websocket(core_->options.websocket_path, std::move(handlers), route);
+  server.websocket(core_->options().websocket_path, std::move(handlers), route);
   detail::add_http_api(server, *core_);
   detail::add_operations_routes(server, *core_);
 }
@@ -50,6 +50,10 @@ PublishResult PushServer::publish(std::string_view channel, std::string_view jso
   const auto data = nlohmann::json::parse(json_data, nullptr, false);
   if (data.is_discarded() || data.is_null()) return {.error = 107};
   return core_->publish(channel, data.dump(), {});
+}
+
+void PushServer::reload(PushOptions options) {
+  core_->reload(std::move(options));
 }
 
 PushStats PushServer::stats() const {

@@ -111,6 +111,11 @@ class PushServer {
   PublishResult publish(std::string_view channel, std::string_view json_data);
   /// Thread-safe counts.
   PushStats stats() const;
+  /// Thread-safe: new options for what follows (tokens, the API key,
+  /// channel options, limits). Connections and subscriptions that exist
+  /// stay; the WebSocket path and the API prefix do not change (the routes
+  /// are made).
+  void reload(PushOptions options);
 
  private:
   std::unique_ptr<detail::PushCore> core_;
