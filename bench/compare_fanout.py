@@ -24,7 +24,9 @@ import time
 from benchlib import anon_rss, cpu_seconds, free_port, raise_fd_limit, wait_listening
 
 
-def run_round(name, command, args):
+def run_round(name, command, args, path="/", protocol="raw"):
+    """One server, one bench run against it: its rates, latencies, memory.
+    `path` and `protocol` say what `duplex bench --fanout` speaks to it."""
     port = free_port()
     argv = ["taskset", "-c", args.server_cpu] + shlex.split(command.replace("{port}", str(port)))
     server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -34,7 +36,8 @@ def run_round(name, command, args):
         time.sleep(0.5)
         base_rss = anon_rss(server.pid)
         bench = subprocess.Popen(
-            ["taskset", "-c", args.client_cpu, args.duplex, "bench", "--fanout", f"ws://127.0.0.1:{port}/",
+            ["taskset", "-c", args.client_cpu, args.duplex, "bench", "--fanout",
+             f"ws://127.0.0.1:{port}{path}", "--protocol", protocol,
              "-c", str(args.subscribers), "-s", str(args.size), "-k", str(args.in_flight),
              "-d", str(args.duration), "-w", str(args.warmup), "--json", "--mark-window"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -56,6 +59,9 @@ def run_round(name, command, args):
         rate = result["deliveries_per_second"]
         return {"rate": rate, "cpu": cpu, "per_cpu_second": rate / cpu if cpu > 0 else 0.0,
                 "p50_us": result["p50_us"], "p99_us": result["p99_us"],
+                "delivery_p50_us": result["delivery_p50_us"],
+                "delivery_p99_us": result["delivery_p99_us"],
+                "delivery_p999_us": result["delivery_p999_us"],
                 "bytes_per_subscriber": (rss - base_rss) / args.subscribers}
     finally:
         server.send_signal(signal.SIGTERM)

@@ -1,6 +1,8 @@
 // The options of `duplex bench`, shared by its echo and fan-out modes.
 #pragma once
 
+#include "fanout_protocols.hpp"
+
 #include <duplex/client.hpp>
 
 #include <cstddef>
@@ -22,6 +24,7 @@ struct BenchArgs {
   bool insecure = false;
   DeflateOptions deflate;
   bool fanout = false;
+  FanoutProtocol protocol = FanoutProtocol::raw;  // what --fanout speaks
   bool mark_window = false;  // "measuring" / "measured" lines on stderr, for scripts
 };
 

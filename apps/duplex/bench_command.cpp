@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -209,6 +210,14 @@ Run add_bench_command(CLI::App& app) {
       "--fanout", args->fanout,
       "Fan-out instead of echo: every connection subscribes to a broadcast endpoint and the "
       "first one publishes, -k messages in flight; counts deliveries");
+  const std::map<std::string, FanoutProtocol> protocols{{"raw", FanoutProtocol::raw},
+                                                        {"centrifuge", FanoutProtocol::centrifuge},
+                                                        {"socketio", FanoutProtocol::socketio}};
+  cmd->add_option("--protocol", args->protocol,
+                  "What --fanout speaks: raw (a broadcast endpoint), centrifuge (a push server's "
+                  "channel \"bench\": duplex serve, Centrifugo) or socketio (Engine.IO 4; the "
+                  "server's \"publish\" event emits \"msg\" to the room \"bench\")")
+      ->transform(CLI::CheckedTransformer(protocols, CLI::ignore_case));
   return [args] { return args->fanout ? run_fanout_bench(*args) : run_echo_bench(*args); };
 }
 

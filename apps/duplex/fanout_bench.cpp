@@ -6,6 +6,7 @@
 // its last subscriber.
 #include "bench_args.hpp"
 #include "bench_phases.hpp"
+#include "fanout_protocols.hpp"
 #include "latency_histogram.hpp"
 
 #include <duplex/client.hpp>
@@ -32,7 +33,8 @@ struct InFlight {
 };
 
 struct FanoutState {
-  std::string payload;  // the first 8 bytes carry the sequence number
+  FanoutProtocol protocol = FanoutProtocol::raw;
+  std::size_t size = 8;
   unsigned subscribers = 0;
   unsigned in_flight = 1;
   unsigned opened = 0;
@@ -47,14 +49,15 @@ struct FanoutState {
   bool stopping = false;
   std::uint64_t deliveries = 0;
   std::uint64_t completed = 0;
-  LatencyHistogram completion;
+  LatencyHistogram completion;  // publish to the last subscriber
+  LatencyHistogram delivery;    // publish to each subscriber
 
   void publish() {
     if (!publisher || stopping) return;
     const std::uint64_t seq = next_seq++;
-    std::memcpy(payload.data(), &seq, sizeof seq);
     pending[seq] = {Clock::now(), 0};
-    publisher->send(payload, Opcode::binary);
+    publisher->send(fanout_publish_frame(protocol, seq, size),
+                    protocol == FanoutProtocol::raw ? Opcode::binary : Opcode::text);
   }
   void fill_window() {
     while (pending.size() < in_flight && !stopping) publish();
@@ -73,7 +76,8 @@ void raise_fd_limit(std::size_t wanted) {
 int run_fanout_bench(const BenchArgs& a) {
   raise_fd_limit(a.connections);
   auto state = std::make_shared<FanoutState>();
-  state->payload.assign(std::max<std::size_t>(a.size, 8), 'f');
+  state->protocol = a.protocol;
+  state->size = std::max<std::size_t>(a.size, 8);
   state->subscribers = a.connections;
   state->in_flight = a.in_flight;
 
@@ -90,24 +94,37 @@ int run_fanout_bench(const BenchArgs& a) {
         .on_open =
             [state](WebSocket& ws) {
               state->sockets.push_back(&ws);
-              if (!state->publisher) state->publisher = &ws;
-              ++state->opened;
+              if (const std::string hello = fanout_greeting(state->protocol); !hello.empty()) {
+                ws.send_text(hello);
+              }
+              if (state->protocol == FanoutProtocol::raw) {
+                if (!state->publisher) state->publisher = &ws;
+                ++state->opened;
+              }
             },
         .on_message =
-            [state](WebSocket&, Message m) {
-              if (m.data.size() < 8) return;
-              std::uint64_t seq;
-              std::memcpy(&seq, m.data.data(), sizeof seq);
-              auto it = state->pending.find(seq);
+            [state](WebSocket& ws, Message m) {
+              const FanoutEvent e = read_fanout_frame(state->protocol, m.data);
+              if (!e.reply.empty()) ws.send_text(e.reply);
+              if (e.ready && state->protocol != FanoutProtocol::raw) {
+                if (!state->publisher) state->publisher = &ws;
+                ++state->opened;
+              }
+              if (!e.seq) return;
+              auto it = state->pending.find(*e.seq);
               if (it == state->pending.end()) return;
-              if (state->measuring) ++state->deliveries;
+              const auto micros =
+                  static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 Clock::now() - it->second.sent)
+                                                 .count());
+              if (state->measuring) {
+                ++state->deliveries;
+                state->delivery.record(micros);
+              }
               if (++it->second.deliveries < state->subscribers) return;
               if (state->measuring) {
                 ++state->completed;
-                state->completion.record(static_cast<std::uint64_t>(
-                    std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() -
-                                                                          it->second.sent)
-                        .count()));
+                state->completion.record(micros);
               }
               state->pending.erase(it);
               state->fill_window();
@@ -152,21 +169,29 @@ int run_fanout_bench(const BenchArgs& a) {
         "{\"subscribers\":%u,\"failed\":%u,\"size\":%zu,\"in_flight\":%u,\"duration\":%.3f,"
         "\"messages\":%llu,\"deliveries\":%llu,\"deliveries_per_second\":%.1f,\"messages_per_"
         "second\":%.2f,"
-        "\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu}\n",
-        state->opened, state->failed, state->payload.size(), a.in_flight, a.duration,
+        "\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu,"
+        "\"delivery_p50_us\":%llu,\"delivery_p99_us\":%llu,\"delivery_p999_us\":%llu}\n",
+        state->opened, state->failed, state->size, a.in_flight, a.duration,
         static_cast<unsigned long long>(state->completed),
         static_cast<unsigned long long>(state->deliveries), deliveries, messages,
         static_cast<unsigned long long>(l.percentile(0.5)),
         static_cast<unsigned long long>(l.percentile(0.99)),
-        static_cast<unsigned long long>(l.max()));
+        static_cast<unsigned long long>(l.max()),
+        static_cast<unsigned long long>(state->delivery.percentile(0.5)),
+        static_cast<unsigned long long>(state->delivery.percentile(0.99)),
+        static_cast<unsigned long long>(state->delivery.percentile(0.999)));
   } else {
     std::printf("%u subscribers (%u failed), %zu-byte messages, %u in flight, %.1f s\n",
-                state->opened, state->failed, state->payload.size(), a.in_flight, a.duration);
+                state->opened, state->failed, state->size, a.in_flight, a.duration);
     std::printf("%s deliveries/s (%.1f messages/s, each to every subscriber)\n",
                 human_rate(deliveries).c_str(), messages);
     std::printf("time to reach the last subscriber: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
                 l.percentile(0.5) / 1000.0, l.percentile(0.99) / 1000.0,
                 static_cast<double>(l.max()) / 1000.0);
+    const auto& d = state->delivery;
+    std::printf("publish to each delivery: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms\n",
+                d.percentile(0.5) / 1000.0, d.percentile(0.99) / 1000.0,
+                d.percentile(0.999) / 1000.0);
     if (state->failed) std::printf("first failure: %s\n", state->first_error.c_str());
   }
   return state->failed || state->completed == 0 ? 1 : 0;
