@@ -1,36 +1,32 @@
-// The demo's live ticker over /ticker: a thread of its own publishes
-// simulated prices to every subscriber several times a second, through the
-// server's thread-safe publish (the case polling handles badly).
+// The demo's price ticker: a thread of its own publishes simulated prices
+// to the channel `ticker:prices` several times a second, through the push
+// server's thread-safe publish (the case polling handles badly). The
+// channel keeps a short history, so a page that drops recovers the ticks it
+// missed.
 #pragma once
 
-#include <duplex/server.hpp>
+#include "producer_thread.hpp"
+
+#include <duplex/push/push_server.hpp>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 namespace duplex::demo {
 
 class TickerService {
  public:
-  TickerService(Server& server, std::chrono::milliseconds interval)
-      : server_(server), interval_(interval) {}
-  ~TickerService() { stop(); }
+  static constexpr const char* channel = "ticker:prices";
 
-  Handlers<> route();
+  TickerService(push::PushServer& push, std::chrono::milliseconds interval)
+      : push_(push), interval_(interval) {}
+
   void start();
-  void stop();
+  void stop() { thread_.stop(); }
 
  private:
-  void run();
-
-  Server& server_;
+  push::PushServer& push_;
   std::chrono::milliseconds interval_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  ProducerThread thread_;
 };
 
 }  // namespace duplex::demo

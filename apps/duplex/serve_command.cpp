@@ -3,9 +3,7 @@
 #include "commands.hpp"
 #include "deflate_flags.hpp"
 
-#include "chat_service.hpp"
-#include "demo_routes.hpp"
-#include "ticker_service.hpp"
+#include "demo.hpp"
 
 #include <duplex/push/push_server.hpp>
 #include <duplex/server.hpp>
@@ -136,10 +134,14 @@ int run_serve(const ServeArgs& a) {
   if (!a.echo && !a.broadcast) {
     push::PushOptions push_opts;
     if (!push_options(a, push_opts)) return 1;
+    // The demo's namespaces (chat, ticker, comments, answers) with the
+    // options its page needs; a --namespace of the same name wins.
+    for (auto& [name, channel_options] : demo::demo_namespaces()) {
+      push_opts.namespaces.emplace(name, channel_options);
+    }
     push_server = std::make_unique<push::PushServer>(server, std::move(push_opts));
   }
-  demo::ChatService chat;
-  demo::TickerService ticker(server, std::chrono::milliseconds(200));
+  std::unique_ptr<demo::Demo> demo_app;
   if (a.echo || a.broadcast) {
     // Tools and benchmarks: every path echoes, or every message goes to
     // everyone (framed once for all of them, the sender included).
@@ -155,8 +157,8 @@ int run_serve(const ServeArgs& a) {
     if (verbose) route.on_close = log_close;
     server.websocket("*", std::move(route));
   } else {
-    // The demo: the page, /chat, /ticker, /echo.
-    demo::add_demo_routes(server, chat, ticker, a.static_dir.empty());
+    // The demo: the page, its channels' producers, /demo/*, /echo.
+    demo_app = std::make_unique<demo::Demo>(server, *push_server, a.static_dir.empty());
   }
   if (const Status listening = server.listen(); !listening) {
     if (listening.error == TransportError::tls_configuration) {
@@ -184,10 +186,9 @@ int run_serve(const ServeArgs& a) {
   }
   std::printf("io: %.*s\n", static_cast<int>(io.size()), io.data());
   std::fflush(stdout);
-  const bool demo_mode = !a.echo && !a.broadcast;
-  if (demo_mode) ticker.start();
+  if (demo_app) demo_app->start();
   const Status ran = server.run();
-  ticker.stop();
+  if (demo_app) demo_app->stop();
   if (!ran) {
     std::fprintf(stderr, "duplex: %s\n", ran.message().c_str());
     return 1;
@@ -200,7 +201,7 @@ int run_serve(const ServeArgs& a) {
 Run add_serve_command(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "serve", "Run the WebSocket server: the chat and ticker demo, or echo, or broadcast");
+      "serve", "Run the WebSocket server: the push server and its demo, or echo, or broadcast");
   cmd->add_option("--host", args->host, "Address to listen on (0.0.0.0 or :: for every interface)")
       ->capture_default_str();
   cmd->add_option("--port", args->port, "TCP port (0: any free port)")

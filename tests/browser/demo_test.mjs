@@ -1,6 +1,8 @@
 // The demo page in a real browser: two headless Chromium pages against
-// `duplex serve`, chatting in one room, watching the ticker, riding out a
-// server restart on the same port.
+// `duplex serve`, on the push server's channels: chatting in chat:lobby,
+// watching the ticker and the live comments, streaming an answer, riding
+// out a dropped connection (and recovering what was published meanwhile)
+// and a server restart on the same port (history gone: not recovered).
 //
 //   node demo_test.mjs DUPLEX_BINARY SCREENSHOT_PATH
 //
@@ -21,7 +23,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const WAIT_MS = 15000;
-const TOTAL_MS = 120000;
+const TOTAL_MS = 150000;
+const API_KEY = `test-${Math.random().toString(36).slice(2)}`;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.DUPLEX_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -82,7 +85,7 @@ async function freePort() {
 let server = null; // {child, exited: Promise<{code, signal}>, done}
 
 function startServerOnce(port) {
-  const args = ['serve', '--host', '127.0.0.1', '--port', String(port)];
+  const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--api-key', API_KEY];
   if (staticDir) args.push('--static', staticDir);
   serverLog.write(`$ ${binary} ${args.join(' ')}\n`);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -213,13 +216,16 @@ async function describePage(page) {
         };
         const all = (id) => [...document.querySelectorAll(`[data-testid="${id}"]`)].map((n) => n.textContent.replace(/\s+/g, ' ').trim());
         return {
-          chat: text('chat-conn'),
-          ticker: text('ticker-conn'),
+          connection: text('push-conn'),
+          subs: ['chat', 'ticker', 'comments', 'answer'].map((n) => `${n}: ${text(`${n}-sub`)}`),
+          recovery: [text('chat-recovery'), text('ticker-recovery')],
           errors: all('error'),
           rooms: all('room-item'),
           members: all('member-nick'),
           messages: all('chat-message').slice(-5),
           tickerCount: text('ticker-count'),
+          comments: text('comments-count'),
+          answer: text('answer-text').slice(0, 80),
         };
       }),
       3000,
@@ -241,6 +247,23 @@ async function check(name, fn) {
 // ---------------------------------------------------------------------------
 // Page actions and observations
 
+async function api(port, method, body) {
+  const response = await withTimeout(
+    fetch(`http://127.0.0.1:${port}/api/${method}`, {
+      method: 'POST',
+      headers: { 'X-API-Key': API_KEY, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+    WAIT_MS,
+    `/api/${method}: no answer`,
+  );
+  const answer = await response.json().catch(() => ({}));
+  if (response.status !== 200 || answer.error) {
+    throw new Error(`/api/${method} answered ${response.status} ${JSON.stringify(answer)}`);
+  }
+  return answer.result;
+}
+
 async function join(page, nick, room) {
   await page.getByTestId('nick-input').fill(nick);
   await page.getByTestId('room-input').fill(room);
@@ -249,19 +272,25 @@ async function join(page, nick, room) {
 
 async function say(page, text) {
   const input = page.getByTestId('message-input');
+  await until(page, 'the message box enabled', () => !document.querySelector('[data-testid="message-input"]').disabled);
   await input.fill(text);
   await page.getByTestId('send-button').click();
 }
 
-function waitOpen(page, name) {
+function waitConnected(page) {
+  return until(page, 'the connection shown connected', () => {
+    const box = document.querySelector('[data-testid="push-conn"]');
+    return box?.dataset.state === 'connected' &&
+      document.querySelector('[data-testid="push-state"]')?.textContent.trim() === 'connected';
+  });
+}
+
+function waitSubscribed(page, name) {
   return until(
     page,
-    `/${name} shown open`,
-    (n) => {
-      const box = document.querySelector(`[data-testid="${n}-conn"]`);
-      const state = document.querySelector(`[data-testid="${n}-state"]`);
-      return box?.dataset.state === 'open' && state?.textContent.trim() === 'open';
-    },
+    `${name} panel shown subscribed`,
+    (n) => document.querySelector(`[data-testid="${n}-sub"]`)?.dataset.state === 'subscribed' &&
+      document.querySelector(`[data-testid="${n}-sub-state"]`)?.textContent.trim() === 'subscribed',
     name,
   );
 }
@@ -336,6 +365,49 @@ async function waitTickerMoving(page) {
   return `${after.rate} msgs/s, ${Object.entries(after.prices).map(([s, p]) => `${s} ${p}`).join(' ')}`;
 }
 
+async function waitCommentsFlowing(page) {
+  const before = await page.evaluate(() => Number(document.querySelector('[data-testid="comments-count"]').textContent));
+  await until(
+    page,
+    `comments to flow (from ${before})`,
+    (b) => {
+      const bubbles = [...document.querySelectorAll('[data-testid="comments-stream"] [data-testid="comment"]')];
+      return Number(document.querySelector('[data-testid="comments-count"]').textContent) >= b + 3 &&
+        bubbles.length > 0 && bubbles.length <= 30 &&
+        bubbles.some((c) => c.querySelector('[data-testid="comment-text"]')?.textContent.length > 0);
+    },
+    before,
+  );
+  return page.evaluate(() => document.querySelectorAll('[data-testid="comments-stream"] [data-testid="comment"]').length);
+}
+
+// The answer element's text, observed while it streams: it must grow over
+// several observations before the page marks it done.
+async function watchAnswer(page) {
+  const lengths = [];
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const { length, state } = await page.evaluate(() => ({
+      length: document.querySelector('[data-testid="answer-text"]').textContent.length,
+      state: document.querySelector('[data-testid="answer-box"]').dataset.state,
+    }));
+    if (lengths.length === 0 || lengths[lengths.length - 1] !== length) lengths.push(length);
+    if (state === 'done') break;
+    if (state === 'failed') throw new Error(`${page.label}: the answer failed: ${await page.getByTestId('answer-progress').textContent()}`);
+    if (Date.now() > deadline) throw new Error(`${page.label}: the answer was not done within ${WAIT_MS / 1000} s (lengths ${lengths.join(' ')})`);
+    await sleep(40);
+  }
+  const growing = lengths.filter((n) => n > 0);
+  if (growing.length < 4) {
+    throw new Error(`${page.label}: the answer did not stream: it was seen at lengths ${lengths.join(' ')} only`);
+  }
+  return growing;
+}
+
+function clientIdOf(page) {
+  return page.evaluate(() => window.duplexPush?.clientId ?? null);
+}
+
 // ---------------------------------------------------------------------------
 // The run
 
@@ -380,7 +452,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 async function run() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
-  const room = 'browser-test';
+  const room = 'lobby';
   const tag = Math.random().toString(36).slice(2, 8);
   const first = `hello from ada <b>${tag}</b> & <i>friends</i>`;
   const second = `back again from grace ${tag}`;
@@ -417,43 +489,36 @@ async function run() {
     pageA = await open('page A', { width: 1280, height: 900 });
     pageB = await open('page B', { width: 390, height: 844 });
     for (const page of [pageA, pageB]) {
-      if ((await page.getByTestId('chat-conn').count()) !== 1) {
-        throw new Error(`${page.label}: the page at ${url} is not the demo page (no chat-conn element); ` +
+      if ((await page.getByTestId('push-conn').count()) !== 1) {
+        throw new Error(`${page.label}: the page at ${url} is not the demo page (no push-conn element); ` +
           'if the binary embeds an older copy, set DUPLEX_DEMO_STATIC=web');
       }
     }
   });
   const pages = [pageA, pageB];
 
-  await check('both sockets open on both pages', async () => {
+  await check('both pages connected, ticker and comments subscribed', async () => {
     for (const page of pages) {
-      await waitOpen(page, 'chat');
-      await waitOpen(page, 'ticker');
+      await waitConnected(page);
+      await waitSubscribed(page, 'ticker');
+      await waitSubscribed(page, 'comments');
     }
   });
 
-  await check('A joins the room', async () => {
+  await check('A joins chat:lobby', async () => {
     await join(pageA, 'ada', room);
+    await waitSubscribed(pageA, 'chat');
     await waitMembers(pageA, room, ['ada']);
-  });
-
-  await check('B is refused a taken nickname and the error is shown', async () => {
-    await join(pageB, 'ada', room);
-    await until(
-      pageB,
-      'an error saying "nickname taken"',
-      () => [...document.querySelectorAll('[data-testid="error-area"] [data-testid="error"]')].some(
-        (e) => e.textContent.includes('nickname taken') && e.checkVisibility()),
-    );
   });
 
   await check('B joins as grace; both see both in the members list', async () => {
     await join(pageB, 'grace', room);
+    await waitSubscribed(pageB, 'chat');
     await waitMembers(pageB, room, ['ada', 'grace']);
     await waitMembers(pageA, room, ['ada', 'grace']);
   });
 
-  await check('rooms list shows the room with 2 on both pages', async () => {
+  await check('rooms list shows lobby with 2 on both pages', async () => {
     await waitRoomCount(pageA, room, 2);
     await waitRoomCount(pageB, room, 2);
   });
@@ -468,27 +533,75 @@ async function run() {
     for (const page of pages) log(`    ${page.label}: ${await waitTickerMoving(page)}`);
   });
 
+  await check('comments flow on both pages, and one typed by B reaches A', async () => {
+    for (const page of pages) log(`    ${page.label}: ${await waitCommentsFlowing(page)} bubbles on screen`);
+    const comment = `nice one ${tag}`;
+    await pageB.getByTestId('comment-input').fill(comment);
+    await pageB.getByTestId('comment-send').click();
+    await until(
+      pageA,
+      `the comment "${comment}" from grace`,
+      (c) => [...document.querySelectorAll('[data-testid="comment"]')].some(
+        (b) => b.dataset.nick === 'grace' && b.querySelector('[data-testid="comment-text"]')?.textContent === c),
+      comment,
+    );
+  });
+
+  await check('A asks; the answer streams in word by word', async () => {
+    await pageA.getByTestId('ask-input').fill(`how does recovery work? ${tag}`);
+    await pageA.getByTestId('ask-button').click();
+    const lengths = await watchAnswer(pageA);
+    const text = await pageA.getByTestId('answer-text').textContent();
+    if (!text.includes(tag)) throw new Error(`the answer does not mention the question: ${text.slice(0, 120)}`);
+    log(`    seen growing through ${lengths.length} lengths, up to ${lengths[lengths.length - 1]} characters`);
+  });
+
+  await check('A is dropped (3011); messages published meanwhile are recovered', async () => {
+    const clientA = await clientIdOf(pageA);
+    if (!clientA) throw new Error('page A has no client id');
+    const before = await pageA.evaluate(() => document.querySelector('[data-testid="chat-recovery"]').dataset.at ?? '');
+    await api(port, 'disconnect', { client: clientA, disconnect: { code: 3011, reason: 'force reconnect' } });
+    // The page waits at least half a second before it reconnects.
+    const missed = [1, 2, 3].map((i) => `missed ${i} ${tag}`);
+    for (const text of missed) {
+      await api(port, 'publish', { channel: `chat:${room}`, data: { type: 'message', nick: 'api', text, time: Date.now() } });
+    }
+    await until(
+      pageA,
+      `the chat's recovery line to show >= ${missed.length} recovered`,
+      ([n, b]) => {
+        const line = document.querySelector('[data-testid="chat-recovery"]');
+        return line.checkVisibility() && line.dataset.at !== b && Number(line.dataset.recovered) >= n &&
+          /recovered \d+ missed message/.test(line.textContent);
+      },
+      [missed.length, before],
+    );
+    for (const text of missed) await waitMessage(pageA, 'api', text);
+    const close = await pageA.getByTestId('push-conn').getAttribute('data-close-code');
+    if (close !== '3011') throw new Error(`page A's last close code is ${close}, expected 3011`);
+    log(`    ${await pageA.getByTestId('chat-recovery').textContent()}`);
+    await waitConnected(pageA);
+    await waitMembers(pageA, room, ['ada', 'grace']);
+    await waitMembers(pageB, room, ['ada', 'grace']);
+  });
+
   await check('server stopped by SIGTERM, exit 0', () => stopServer());
 
   await check('both pages show closed 1001 and reconnecting', async () => {
     for (const page of pages) {
-      for (const name of ['chat', 'ticker']) {
-        await until(
-          page,
-          `/${name} shown closed with 1001`,
-          (n) => /\bclosed 1001\b/.test(document.querySelector(`[data-testid="${n}-close"]`)?.textContent ?? '') &&
-            document.querySelector(`[data-testid="${n}-close"]`).checkVisibility(),
-          name,
-        );
-        await until(
-          page,
-          `/${name} shown reconnecting with a countdown`,
-          (n) => document.querySelector(`[data-testid="${n}-conn"]`)?.dataset.state === 'reconnecting' &&
-            /^reconnecting in \d+\.\d s/.test(document.querySelector(`[data-testid="${n}-retry"]`)?.textContent ?? ''),
-          name,
-        );
-      }
-      log(`    ${page.label}: ${await connState(page, 'chat')}`);
+      await until(
+        page,
+        'the connection shown closed with 1001',
+        () => /\bclosed 1001\b/.test(document.querySelector('[data-testid="push-close"]')?.textContent ?? '') &&
+          document.querySelector('[data-testid="push-close"]').checkVisibility(),
+      );
+      await until(
+        page,
+        'the connection shown reconnecting with a countdown',
+        () => document.querySelector('[data-testid="push-conn"]')?.dataset.state === 'reconnecting' &&
+          /^reconnecting in \d+\.\d s/.test(document.querySelector('[data-testid="push-retry"]')?.textContent ?? ''),
+      );
+      log(`    ${page.label}: ${await connState(page, 'push')}`);
     }
   });
 
@@ -496,24 +609,33 @@ async function run() {
     for (const page of pages) {
       await until(
         page,
-        '/chat shown waiting for attempt 2 or later',
-        () => document.querySelector('[data-testid="chat-conn"]')?.dataset.state === 'reconnecting' &&
+        'the connection shown waiting for attempt 2 or later',
+        () => document.querySelector('[data-testid="push-conn"]')?.dataset.state === 'reconnecting' &&
           /^reconnecting in \d+\.\d s \(attempt ([2-9]|\d\d+)\)$/.test(
-            document.querySelector('[data-testid="chat-retry"]')?.textContent ?? ''),
+            document.querySelector('[data-testid="push-retry"]')?.textContent ?? ''),
       );
     }
-    log(`    ${pageA.label}: ${await connState(pageA, 'chat')}`);
+    log(`    ${pageA.label}: ${await connState(pageA, 'push')}`);
   });
 
   await check(`server started again on ${port}`, () => startServer(port));
 
-  await check('both pages reconnect and rejoin the room', async () => {
+  await check('both pages reconnect, resubscribe and say the history is gone', async () => {
     for (const page of pages) {
-      await waitOpen(page, 'chat');
-      await waitOpen(page, 'ticker');
+      await waitConnected(page);
+      for (const name of ['chat', 'ticker', 'comments']) await waitSubscribed(page, name);
+      await until(
+        page,
+        'the chat\'s recovery line to say it could not recover',
+        () => {
+          const line = document.querySelector('[data-testid="chat-recovery"]');
+          return line.checkVisibility() && line.dataset.recovered === 'none' && line.textContent.includes('could not recover');
+        },
+      );
     }
     await waitMembers(pageA, room, ['ada', 'grace']);
     await waitMembers(pageB, room, ['ada', 'grace']);
+    log(`    ${await pageA.getByTestId('chat-recovery').textContent()}`);
   });
 
   await check('B says something after the restart; A and B show it', async () => {
