@@ -104,12 +104,12 @@ ClientProtocol::Outcome ClientProtocol::command(WebSocket& ws, PushConnection& c
   if (method == "presence_stats") return presence(c, id, *request, true, out);
   if (method == "history") return history(c, id, *request, out);
   if (method == "refresh") return refresh(ws, c, id, *request, out);
+  if (method == "sub_refresh") return sub_refresh(ws, c, id, *request, out);
   if (method == "ping") {
     reply(out, id, "ping", "{}");
     return {};
   }
-  // rpc (no RPC handler here), sub_refresh (subscription tokens do not
-  // expire here) and anything unknown.
+  // rpc (no RPC handler here) and anything unknown.
   refuse(out, id, error_method_not_found);
   return {};
 }
@@ -177,6 +177,7 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
   // Who may subscribe: a subscription token for the channel, or (not for
   // private channels) the namespace's permission and the name's users.
   std::string chan_info;
+  std::int64_t sub_expires_at = 0;
   const std::string token = string_field(request, "token");
   if (!token.empty()) {
     VerifiedToken t = verify_token(token, core_.keys(), unix_now());
@@ -191,6 +192,7 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
       return {&disconnect_invalid_token};
     }
     chan_info = raw_claim(t.claims, "info");
+    sub_expires_at = expiry_of(t.claims);
   } else if (is_private_channel(channel) || !o->allow_subscribe_for_client ||
              !user_allowed_by_name(channel, c.who.user)) {
     refuse(out, id, error_permission_denied);
@@ -221,6 +223,12 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
   if (o->join_leave) core_.push_join_leave(channel, true, s.info_json);
 
   std::string result = "{";
+  if (sub_expires_at) {
+    set_subscription_expiry(ws, c, channel, sub_expires_at);
+    result += "\"expires\":true,\"ttl\":" +
+              std::to_string(std::max<std::int64_t>(sub_expires_at - unix_now(), 0));
+    if (recoverable) result += ",";
+  }
   if (recoverable) {
     result += "\"recoverable\":true,\"positioned\":true,\"epoch\":" + json(caught.top.epoch).dump();
     // Recovered: the client's own offset (it advances through the
@@ -245,6 +253,7 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
 void ClientProtocol::leave(WebSocket& ws, PushConnection& c, const std::string& channel) {
   auto it = c.subscriptions.find(channel);
   if (it == c.subscriptions.end()) return;
+  if (it->second.expiry_timer) ws.loop().cancel(it->second.expiry_timer);
   ws.unsubscribe(publication_topic(channel));
   if (it->second.join_leave) ws.unsubscribe(join_leave_topic(channel));
   if (it->second.presence) core_.presence_remove(channel, c.who.client);
@@ -373,6 +382,57 @@ ClientProtocol::Outcome ClientProtocol::refresh(WebSocket& ws, PushConnection& c
   set_expiry(ws, c, expires_at);
   reply(out, id, "refresh", result.dump());
   return {};
+}
+
+ClientProtocol::Outcome ClientProtocol::sub_refresh(WebSocket& ws, PushConnection& c,
+                                                    std::uint32_t id, const json& request,
+                                                    std::string& out) {
+  const std::string channel = string_field(request, "channel");
+  const std::string token = string_field(request, "token");
+  if (channel.empty() || token.empty()) return {&disconnect_bad_request};
+  if (!c.subscriptions.count(channel)) {
+    refuse(out, id, error_bad_request);
+    return {};
+  }
+  VerifiedToken t = verify_token(token, core_.keys(), unix_now());
+  if (t.status == TokenStatus::expired) {
+    refuse(out, id, error_token_expired);
+    return {};
+  }
+  if (t.status != TokenStatus::valid || string_field(t.claims, "channel") != channel ||
+      string_field(t.claims, "sub") != c.who.user) {
+    return {&disconnect_invalid_token};
+  }
+  const std::int64_t expires_at = expiry_of(t.claims);
+  set_subscription_expiry(ws, c, channel, expires_at);
+  json result = json::object();
+  if (expires_at) {
+    result["expires"] = true;
+    result["ttl"] = std::max<std::int64_t>(expires_at - unix_now(), 0);
+  }
+  reply(out, id, "sub_refresh", result.dump());
+  return {};
+}
+
+void ClientProtocol::set_subscription_expiry(WebSocket& ws, PushConnection& c,
+                                             const std::string& channel, std::int64_t expires_at) {
+  ChannelSubscription& s = c.subscriptions[channel];
+  if (s.expiry_timer) ws.loop().cancel(s.expiry_timer);
+  s.expiry_timer = 0;
+  if (!expires_at) return;
+  // As for connections: a grace period to refresh, then the subscription
+  // ends with 2501, which the SDKs answer by subscribing again with a new
+  // token.
+  constexpr std::int64_t grace_seconds = 25;
+  const std::int64_t wait = std::max<std::int64_t>(expires_at - unix_now(), 0) + grace_seconds;
+  s.expiry_timer = ws.loop().after(std::chrono::seconds(wait), [this, &ws, &c, channel] {
+    auto it = c.subscriptions.find(channel);
+    if (it == c.subscriptions.end()) return;
+    it->second.expiry_timer = 0;
+    ws.send_text("{\"push\":{\"channel\":" + json(channel).dump() +
+                 ",\"unsubscribe\":{\"code\":2501,\"reason\":\"subscription expired\"}}}");
+    leave(ws, c, channel);
+  });
 }
 
 void ClientProtocol::start_pings(WebSocket& ws, PushConnection& c) {

@@ -20,9 +20,10 @@
 namespace duplex::push::detail {
 
 struct ChannelSubscription {
-  bool join_leave = false;  // gets join/leave pushes
-  bool presence = false;    // counted in the channel's presence
-  std::string info_json;    // this client's ClientInfo in the channel
+  bool join_leave = false;   // gets join/leave pushes
+  bool presence = false;     // counted in the channel's presence
+  std::string info_json;     // this client's ClientInfo in the channel
+  TimerId expiry_timer = 0;  // its subscription token's expiry (and grace)
 };
 
 // The per-connection state (the route's connection data).
@@ -70,6 +71,10 @@ class ClientProtocol {
   // `out`) for a bad name or an unknown namespace.
   const ChannelOptions* known_channel(const std::string& channel, std::uint32_t id,
                                       std::string& out);
+  Outcome sub_refresh(WebSocket& ws, PushConnection& c, std::uint32_t id,
+                      const nlohmann::json& request, std::string& out);
+  void set_subscription_expiry(WebSocket& ws, PushConnection& c, const std::string& channel,
+                               std::int64_t expires_at);
   void leave(WebSocket& ws, PushConnection& c, const std::string& channel);
   void start_pings(WebSocket& ws, PushConnection& c);
   void set_expiry(WebSocket& ws, PushConnection& c, std::int64_t expires_at);
