@@ -7,7 +7,7 @@ set -euo pipefail
 
 declare -A group_packages=(
   [build]="cmake ninja-build g++ pkg-config libssl-dev zlib1g-dev liburing-dev libcli11-dev nlohmann-json3-dev libjwt-dev"
-  [test]="libgtest-dev libgmock-dev libbenchmark-dev openssl python3 python3-websockets chromium doxygen"
+  [test]="libgtest-dev libgmock-dev libbenchmark-dev openssl python3 python3-websockets chromium doxygen curl"
 
   [ci]="clang libclang-rt-14-dev"
 )
