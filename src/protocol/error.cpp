@@ -70,6 +70,7 @@ class HandshakeCategory final : public std::error_category {
         return "server accepted an extension that was not offered";
       case HandshakeError::invalid_extension_response:
         return "server answered the extension offer with parameters it may not use";
+      case HandshakeError::http_bare_line_feed: return "HTTP lines must end in CRLF, not a bare LF";
     }
     return "unknown handshake error";
   }

@@ -66,6 +66,13 @@ bool plausible_response_start(std::string_view in) noexcept {
 std::error_code find_head_end(std::string_view in, const HttpLimits& limits, std::size_t& size) {
   const std::size_t window = std::min(in.size(), limits.max_head_bytes);
   const std::size_t at = in.substr(0, window).find("\r\n\r\n");
+  // A line ended by LF alone would leave us waiting for a CRLF CRLF that
+  // never comes (until the handshake timer): say what is wrong at once.
+  const std::string_view scanned = in.substr(0, at == std::string_view::npos ? window : at);
+  for (std::size_t lf = scanned.find('\n'); lf != std::string_view::npos;
+       lf = scanned.find('\n', lf + 1)) {
+    if (lf == 0 || scanned[lf - 1] != '\r') return HandshakeError::http_bare_line_feed;
+  }
   if (at == std::string_view::npos) {
     return in.size() >= limits.max_head_bytes ? HandshakeError::http_headers_too_large
                                               : HandshakeError::http_incomplete;

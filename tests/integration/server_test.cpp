@@ -167,6 +167,16 @@ TEST(Server, BadHandshakesGetSpecificStatuses) {
   }
 }
 
+TEST(Server, ABareLineFeedRequestIsAnswered400AtOnce) {
+  RunningServer rs({}, echo_routes);
+  RawClient raw(rs.port());
+  raw.send("GET /health HTTP/1.1\nHost: h\n\n");
+  // Not left to the 10 s handshake timer: the answer comes at once.
+  const std::string r = raw.read_http_response(std::chrono::seconds(3));
+  EXPECT_EQ(r.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find("CRLF"), std::string::npos) << r;
+}
+
 TEST(Server, ARequestInPiecesIsCollected) {
   RunningServer rs({}, echo_routes);
   RawClient raw(rs.port());

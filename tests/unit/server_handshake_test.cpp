@@ -271,7 +271,6 @@ TEST(ServerHandshake, HeaderBlockSizeAndCountLimits) {
 
 TEST(ServerHandshake, StrictHttpSyntax) {
   for (std::string_view bad : {
-           "GET / HTTP/1.1\nHost: h\r\n\r\n",               // bare LF
            "GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",  // obs-fold
            "GET / HTTP/1.1\r\nHost : h\r\n\r\n",            // space before colon
            "GET  / HTTP/1.1\r\nHost: h\r\n\r\n",            // double space
@@ -284,6 +283,20 @@ TEST(ServerHandshake, StrictHttpSyntax) {
        }) {
     Served s{std::string(bad)};
     EXPECT_EQ(s.error(), HandshakeError::http_malformed) << bad;
+    EXPECT_EQ(s.status(), 400) << bad;
+  }
+}
+
+TEST(ServerHandshake, BareLineFeedsAreRefusedAtOnceNotWaitedFor) {
+  // With LF alone the head never has its CRLF CRLF: without this check the
+  // request would sit until the handshake timer, unanswered.
+  for (std::string_view bad : {
+           "GET / HTTP/1.1\nHost: h\n\n",      // every line
+           "GET / HTTP/1.1\nHost: h\r\n\r\n",  // one line, the head otherwise whole
+           "GET / HTTP/1.1\r\nHost: h\n",      // not yet whole: no need to wait
+       }) {
+    Served s{std::string(bad)};
+    EXPECT_EQ(s.error(), HandshakeError::http_bare_line_feed) << bad;
     EXPECT_EQ(s.status(), 400) << bad;
   }
 }

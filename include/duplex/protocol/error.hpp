@@ -55,6 +55,7 @@ enum class HandshakeError {
   unexpected_subprotocol,      ///< the server picked a subprotocol we did not offer
   unexpected_extension,        ///< the server accepted an extension we did not offer
   invalid_extension_response,  ///< the server answered an offer with parameters it may not use
+  http_bare_line_feed,         ///< a line of the head ends in LF without CR
 };
 
 /// Calls the application made that cannot be honoured. Condition:
