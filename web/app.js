@@ -338,27 +338,30 @@ class Room {
       this.recovery = ctx;
       if (chat.current === this.room) showRecovery(chatUi.recovery, ctx, 'message');
       this.addNotice(ctx.recovered
-        ? `Reconnected: recovered ${plural(ctx.recoveredCount, 'missed publication', 'missed publications')}.`
+        ? `Reconnected: recovered ${plural(ctx.recoveredCount, 'missed message', 'missed messages')}.`
         : 'Reconnected, but the history is gone: messages sent meanwhile are lost.');
     }
     const subscribedAt = ctx.offset;
     const first = !this.announced;
     try {
-      // Who is here (client ids), and, the first time, the recent messages
-      // (which name the clients that announced themselves).
+      // Who is here (client ids), and the recent messages, which name the
+      // clients that announced themselves: shown the first time, read
+      // again later when someone here is not known by name.
       const presence = await this.sub.presence();
-      if (first && subscribedAt > 0) {
+      const ids = Object.keys(presence.presence ?? {});
+      const unknown = ids.some((id) => id !== client.clientId && !this.nicks.has(id));
+      if ((first || unknown) && subscribedAt > 0) {
         const history = await this.sub.history({ limit: HISTORY_ON_JOIN, reverse: true });
         const earlier = history.publications.filter((p) => p.offset <= subscribedAt).reverse();
         for (const pub of earlier) this.learn(pub);
-        const items = earlier.map((pub) => this.itemFor(pub)).filter(Boolean);
+        const items = first ? earlier.map((pub) => this.itemFor(pub)).filter(Boolean) : [];
         if (items.length > 0) {
           this.log.unshift(...items, { kind: 'notice', text: `${plural(items.length, 'earlier message', 'earlier messages')} from the history` });
         }
       }
       this.members.clear();
-      for (const [id, info] of Object.entries(presence.presence ?? {})) {
-        this.members.set(id, this.nicks.get(id) ?? (id === client.clientId ? this.nick : ''));
+      for (const id of ids) {
+        this.members.set(id, id === client.clientId ? this.nick : (this.nicks.get(id) ?? ''));
       }
       this.members.set(client.clientId, this.nick);
       // Tell the room who this client is.
@@ -421,7 +424,7 @@ class Room {
     if (nick && ![...this.members.values()].includes(nick)) {
       setTimeout(() => {
         if (![...this.members.values()].includes(nick)) this.addNotice(`${nick} left.`);
-      }, 1500);
+      }, 5000);
     }
     if (chat.current === this.room) renderChat();
   }
@@ -631,7 +634,7 @@ function renderMembers() {
     if (nick === entry.nick) li.append(el('span', 'you', 'you'));
     return li;
   });
-  if (unnamed > 0) items.push(el('li', 'member muted', `${plural(unnamed, 'visitor', 'visitors')} saying hello\u2026`));
+  if (unnamed > 0) items.push(el('li', 'member muted', `${named.length > 0 ? '+' : ''}${plural(unnamed, 'visitor', 'visitors')} not named yet`));
   if (entry.sub.state !== SubState.subscribed) {
     items.push(el('li', 'member muted', client.state === State.connected ? 'joining\u2026' : 'offline'));
   }
@@ -812,8 +815,10 @@ const commentsUi = {
 };
 const MAX_COMMENTS = 30;
 const LANES = 6;
+const DRIFT_PX_PER_S = 140; // one speed for all: a bubble never catches up with the one ahead
+const LANE_GAP_PX = 24;
+const laneFreeAt = new Array(LANES).fill(0); // performance.now() when a lane's entrance is clear
 let commentCount = 0;
-let nextLane = 0;
 
 const commentsSub = client.newSubscription('comments:live');
 commentsPanel.watch(commentsSub);
@@ -829,13 +834,22 @@ function addComment(c) {
   const text = el('span', 'comment-text', asText(c.text));
   text.dataset.testid = 'comment-text';
   bubble.append(nick, text);
-  // Lanes in turn, with a little randomness in speed.
-  bubble.style.setProperty('--lane', String(nextLane));
-  bubble.style.setProperty('--duration', `${(7 + Math.random() * 3).toFixed(2)}s`);
-  nextLane = (nextLane + 1 + Math.floor(Math.random() * 2)) % LANES;
-  bubble.addEventListener('animationend', () => bubble.remove());
   commentsUi.stream.append(bubble);
   while (commentsUi.stream.children.length > MAX_COMMENTS) commentsUi.stream.firstElementChild.remove();
+  // The lane whose entrance clears first; the bubble waits off the right
+  // edge until it does, then crosses at the common speed and is removed.
+  const now = performance.now();
+  let lane = 0;
+  for (let i = 1; i < LANES; i += 1) if (laneFreeAt[i] < laneFreeAt[lane]) lane = i;
+  const width = bubble.offsetWidth;
+  const distance = commentsUi.stream.clientWidth + width;
+  const delay = Math.max(0, laneFreeAt[lane] - now);
+  laneFreeAt[lane] = now + delay + ((width + LANE_GAP_PX) / DRIFT_PX_PER_S) * 1000;
+  bubble.style.setProperty('--lane', String(lane));
+  bubble.style.setProperty('--distance', `${distance}px`);
+  bubble.style.animationDuration = `${(distance / DRIFT_PX_PER_S).toFixed(2)}s`;
+  bubble.style.animationDelay = `${Math.round(delay)}ms`;
+  bubble.addEventListener('animationend', () => bubble.remove());
 }
 
 commentsUi.form.addEventListener('submit', async (event) => {

@@ -20,15 +20,6 @@ constexpr std::array subjects = {"the latency",   "this stream", "the chart",   
 constexpr std::array endings = {"is smooth",   "looks great",          "is so fast", "just works",
                                 "made my day", "is underrated",        "rocks",      "is wild",
                                 "is clean",    "is my favourite part", "ftw",        "is magic"};
-constexpr std::array emoji = {"",
-                              "",
-                              "",
-                              " \xF0\x9F\x9A\x80",
-                              " \xF0\x9F\x94\xA5",
-                              " \xF0\x9F\x91\x80",
-                              " \xE2\x9C\xA8",
-                              " \xF0\x9F\x91\x8F"};
-
 template <typename Array, typename Rng>
 auto pick(const Array& a, Rng& rng) {
   return a[std::uniform_int_distribution<std::size_t>(0, a.size() - 1)(rng)];
@@ -62,8 +53,8 @@ void CommentsService::start() {
   auto rng = std::make_shared<std::mt19937>(std::random_device{}());
   thread_.start([this, rng] {
     std::mt19937& g = *rng;
-    const std::string text = std::string(pick(openings, g)) + " " + pick(subjects, g) + " " +
-                             pick(endings, g) + pick(emoji, g);
+    const std::string text =
+        std::string(pick(openings, g)) + " " + pick(subjects, g) + " " + pick(endings, g);
     const nlohmann::json comment = {
         {"nick", pick(nicks, g)}, {"text", text}, {"time", unix_ms()}, {"kind", "bot"}};
     push_.publish(channel, comment.dump());
