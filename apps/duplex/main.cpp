@@ -1,11 +1,17 @@
 // duplex: the WebSocket command-line tool.
 #include "commands.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
 
 int main(int argc, char** argv) {
+  // A log or output reader that goes away (`duplex serve | head -1`) must
+  // not end the process: writes to it fail with EPIPE instead, and are
+  // dropped. (Sockets never raise SIGPIPE: they are written with
+  // MSG_NOSIGNAL.)
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"duplex: WebSocket (RFC 6455) server, client and tools"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "duplex 0.1.0");

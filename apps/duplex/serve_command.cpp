@@ -2,6 +2,8 @@
 // path, optional static files, the timers and limits as options.
 #include "commands.hpp"
 #include "deflate_flags.hpp"
+#include "log_format.hpp"
+#include "push_flags.hpp"
 
 #include "demo.hpp"
 
@@ -37,63 +39,13 @@ struct ServeArgs {
   bool no_tickets = false;
   DeflateOptions deflate;
 
-  // The push server (demo mode).
-  std::string api_key;
-  bool api_insecure = false;
-  std::string token_hmac_secret;
-  std::string token_rsa_public_key_file;
-  std::string token_ecdsa_public_key_file;
-  bool allow_anonymous = false;
-  bool allow_publish_for_client = false;
-  std::size_t history_size = 0;
-  double history_ttl = 0;
-  bool force_recovery = false;
-  bool presence = false;
-  bool join_leave = false;
-  std::vector<std::string> namespaces;
+  std::string log_format = "text";
+  PushArgs push;         // the push server (default mode)
+  bool no_demo = false;  // the push server alone
 };
 
 bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost";
-}
-
-// The text of a key file; false (and a message) when it cannot be read.
-bool read_key_file(const std::string& path, std::string& out) {
-  if (path.empty()) return true;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    std::fprintf(stderr, "duplex: cannot read %s\n", path.c_str());
-    return false;
-  }
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) out.append(buffer, n);
-  std::fclose(f);
-  return true;
-}
-
-// The push server's options from the flags. In the demo on loopback,
-// anonymous connections and client publishing are on (the page needs
-// them); elsewhere they are what the flags say.
-bool push_options(const ServeArgs& a, push::PushOptions& o) {
-  o.api_key = a.api_key;
-  o.api_insecure = a.api_insecure;
-  o.token_hmac_secret = a.token_hmac_secret;
-  if (!read_key_file(a.token_rsa_public_key_file, o.token_rsa_public_key) ||
-      !read_key_file(a.token_ecdsa_public_key_file, o.token_ecdsa_public_key)) {
-    return false;
-  }
-  const bool demo_on_loopback = is_loopback(a.host);
-  o.allow_anonymous = a.allow_anonymous || demo_on_loopback;
-  push::ChannelOptions& c = o.channel_defaults;
-  c.history_size = a.history_size;
-  c.history_ttl = std::chrono::seconds(static_cast<std::int64_t>(a.history_ttl));
-  c.force_recovery = a.force_recovery;
-  c.presence = a.presence;
-  c.join_leave = a.join_leave;
-  c.allow_publish_for_client = a.allow_publish_for_client || demo_on_loopback;
-  for (const std::string& ns : a.namespaces) o.namespaces[ns] = c;
-  return true;
 }
 
 std::chrono::milliseconds seconds(double s) {
@@ -123,22 +75,34 @@ int run_serve(const ServeArgs& a) {
   options.tls = {a.tls_cert, a.tls_key, !a.no_tickets};
   options.deflate = a.deflate;
   const bool verbose = a.verbose;
-  options.log = [verbose](LogLevel level, std::string_view text) {
-    if (level == LogLevel::warning || verbose) {
-      std::fprintf(stderr, "duplex: %.*s\n", static_cast<int>(text.size()), text.data());
-    }
-  };
+  options.log = make_log_sink(a.log_format == "json" ? LogFormat::json : LogFormat::text, verbose);
 
-  Server server(options);
+  // The push server's options: the file's, the flags given, and the
+  // demo's namespaces (chat, ticker, comments, answers) with the options
+  // its page needs (a namespace of the same name in the file or the flags
+  // wins). Read again on SIGHUP.
+  auto make_push_options = [&a](push::PushOptions& o) {
+    if (!build_push_options(a.push, is_loopback(a.host), o)) return false;
+    for (auto& [name, channel_options] :
+         a.no_demo ? decltype(demo::demo_namespaces()){} : demo::demo_namespaces()) {
+      o.namespaces.emplace(name, channel_options);
+    }
+    return true;
+  };
   std::unique_ptr<push::PushServer> push_server;
+  bool api_usable = false;
+  // Before the server's threads start: they inherit SIGHUP blocked.
+  ReloadOnHangup reload([&push_server, &make_push_options, log = options.log] {
+    push::PushOptions o;
+    if (!push_server || !make_push_options(o)) return;  // the message says why; nothing changes
+    push_server->reload(std::move(o));
+    log(LogLevel::warning, "SIGHUP: configuration read again");
+  });
+  Server server(options);
   if (!a.echo && !a.broadcast) {
     push::PushOptions push_opts;
-    if (!push_options(a, push_opts)) return 1;
-    // The demo's namespaces (chat, ticker, comments, answers) with the
-    // options its page needs; a --namespace of the same name wins.
-    for (auto& [name, channel_options] : demo::demo_namespaces()) {
-      push_opts.namespaces.emplace(name, channel_options);
-    }
+    if (!make_push_options(push_opts)) return 1;
+    api_usable = !push_opts.api_key.empty() || push_opts.api_insecure;
     push_server = std::make_unique<push::PushServer>(server, std::move(push_opts));
   }
   std::unique_ptr<demo::Demo> demo_app;
@@ -158,7 +122,9 @@ int run_serve(const ServeArgs& a) {
     server.websocket("*", std::move(route));
   } else {
     // The demo: the page, its channels' producers, /demo/*, /echo.
-    demo_app = std::make_unique<demo::Demo>(server, *push_server, a.static_dir.empty());
+    if (!a.no_demo) {
+      demo_app = std::make_unique<demo::Demo>(server, *push_server, a.static_dir.empty());
+    }
   }
   if (const Status listening = server.listen(); !listening) {
     if (listening.error == TransportError::tls_configuration) {
@@ -174,7 +140,7 @@ int run_serve(const ServeArgs& a) {
   // Tools wait for this line as it is: the URL ends it.
   std::printf("listening on %s://%s%s%s:%u\n", a.tls_cert.empty() ? "ws" : "wss", v6 ? "[" : "",
               a.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()));
-  if (!a.echo && !a.broadcast) {
+  if (demo_app) {
     std::printf("demo: open %s://%s%s%s:%u/ in a browser\n", a.tls_cert.empty() ? "http" : "https",
                 v6 ? "[" : "", a.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()));
   }
@@ -182,7 +148,7 @@ int run_serve(const ServeArgs& a) {
     std::printf("push: %s://%s%s%s:%u/connection/websocket, API at /api/*%s\n",
                 a.tls_cert.empty() ? "ws" : "wss", v6 ? "[" : "", a.host.c_str(), v6 ? "]" : "",
                 static_cast<unsigned>(server.port()),
-                a.api_key.empty() && !a.api_insecure ? " (set --api-key to use it)" : "");
+                api_usable ? "" : " (set --api-key to use it)");
   }
   std::printf("io: %.*s\n", static_cast<int>(io.size()), io.data());
   std::fflush(stdout);
@@ -251,37 +217,13 @@ Run add_serve_command(CLI::App& app) {
   add_deflate_flags(cmd, args->deflate);
 
   // The push server (Centrifugo's protocol and API), in the default mode.
-  cmd->add_option("--api-key", args->api_key,
-                  "Key of the HTTP API for backends (X-API-Key or Authorization: apikey KEY)");
-  cmd->add_flag("--api-insecure", args->api_insecure,
-                "Serve the HTTP API without a key (local development only)");
-  cmd->add_option("--token-hmac-secret", args->token_hmac_secret,
-                  "Secret of HS256/384/512 connection and subscription tokens (JWT)");
-  cmd->add_option("--token-rsa-public-key", args->token_rsa_public_key_file,
-                  "PEM file with the public key of RS256/384/512 tokens")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--token-ecdsa-public-key", args->token_ecdsa_public_key_file,
-                  "PEM file with the public key of ES256/384/512 tokens")
-      ->check(CLI::ExistingFile);
-  cmd->add_flag("--allow-anonymous", args->allow_anonymous,
-                "Let clients connect without a token (always on with a loopback --host)");
-  cmd->add_flag("--allow-publish-for-client", args->allow_publish_for_client,
-                "Let clients publish, not only backends (always on with a loopback --host)");
-  cmd->add_option("--history-size", args->history_size,
-                  "Publications kept per channel for history and recovery (0: none)")
+  add_push_flags(cmd, args->push);
+  cmd->add_option("--log-format", args->log_format,
+                  "Log lines as text, or as JSON objects (time, level, msg) one per line")
+      ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  cmd->add_option("--history-ttl", args->history_ttl,
-                  "Seconds a publication stays in a channel's history (0: none)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_flag("--force-recovery", args->force_recovery,
-                "Make every subscription recoverable (with history)");
-  cmd->add_flag("--presence", args->presence, "Keep who is subscribed to each channel");
-  cmd->add_flag("--join-leave", args->join_leave,
-                "Send join/leave pushes to subscribers that ask for them");
-  cmd->add_option("--namespace", args->namespaces,
-                  "A channel namespace (channels named NS:...) with the options above (repeatable; "
-                  "other namespaces are unknown channels)");
+  cmd->add_flag("--no-demo", args->no_demo,
+                "The push server without the demo page and its channels' producers");
   cmd->add_flag("-v,--verbose", args->verbose, "Log one line per connection event");
   return [args] { return run_serve(*args); };
 }

@@ -207,6 +207,18 @@ class ServeAndConnect(unittest.TestCase):
             self.assertEqual(code, 0)
             self.assertEqual(err, "")
 
+    def test_a_log_reader_that_goes_away_does_not_kill_the_server(self):
+        # `duplex serve -v 2>&1 | head -1`: once the reader has gone, the
+        # next log line used to end the server with SIGPIPE (exit 141).
+        with Server("--verbose") as server:
+            server.proc.stderr.close()  # the reader goes away
+            for _ in range(3):  # each connection logs lines to the closed pipe
+                r = run("connect", server.url, stdin="x\n")
+                self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIsNone(server.proc.poll(), "the server died writing its log")
+            server.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(server.proc.wait(timeout=TIMEOUT), 0)
+
     def test_sigint_closes_clients_with_1001_and_exits_0(self):
         async def scenario(server):
             async with websockets.connect(server.url) as ws:
