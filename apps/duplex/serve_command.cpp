@@ -31,6 +31,7 @@ struct ServeArgs {
   std::uint64_t max_message = 16 * 1024 * 1024;
   std::size_t fragment_size = 0;
   std::vector<std::string> origins;
+  bool allow_missing_origin = false;
   bool echo = false;
   bool broadcast = false;
   bool verbose = false;
@@ -72,6 +73,9 @@ int run_serve(const ServeArgs& a) {
   options.max_message_size = a.max_message;
   options.fragment_size = a.fragment_size;
   options.allowed_origins = a.origins;
+  // With --origin, a request without an Origin (not from a browser) is
+  // refused too, as the help says, unless asked otherwise.
+  options.require_origin = !a.allow_missing_origin;
   options.tls = {a.tls_cert, a.tls_key, !a.no_tickets};
   options.deflate = a.deflate;
   const bool verbose = a.verbose;
@@ -198,7 +202,13 @@ Run add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--fragment-size", args->fragment_size,
                   "Send messages longer than this in frames of this many bytes (0: one frame)");
-  cmd->add_option("--origin", args->origins, "Allowed Origin (repeatable; others get 403)");
+  auto* origin =
+      cmd->add_option("--origin", args->origins,
+                      "Allowed Origin (repeatable; others, and requests without one, get 403)");
+  cmd->add_flag("--allow-missing-origin", args->allow_missing_origin,
+                "With --origin, also let requests without an Origin header (non-browser "
+                "clients) through")
+      ->needs(origin);
 
   auto* echo =
       cmd->add_flag("--echo", args->echo, "Send every message back to its sender (default)");

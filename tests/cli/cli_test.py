@@ -219,6 +219,18 @@ class ServeAndConnect(unittest.TestCase):
             server.proc.send_signal(signal.SIGTERM)
             self.assertEqual(server.proc.wait(timeout=TIMEOUT), 0)
 
+    def test_origin_refuses_other_origins_and_requests_without_one(self):
+        with Server("--origin", "https://a.example") as server:
+            good = run("connect", server.url, "--origin", "https://a.example", stdin="x\n")
+            self.assertEqual(good.returncode, 0, good.stderr)
+            for extra in (["--origin", "https://b.example"], []):
+                r = run("connect", server.url, *extra, stdin="x\n")
+                self.assertEqual(r.returncode, 1, f"{extra}: {r.stderr}")
+                self.assertIn("403", r.stderr)
+        with Server("--origin", "https://a.example", "--allow-missing-origin") as server:
+            r = run("connect", server.url, stdin="x\n")
+            self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_sigint_closes_clients_with_1001_and_exits_0(self):
         async def scenario(server):
             async with websockets.connect(server.url) as ws:
