@@ -118,8 +118,11 @@ int run_connect(const ConnectArgs& a) {
   options.deflate = a.deflate;
   options.ping_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(a.ping_interval * 1000));
+  // The whole opening is bounded by what the user asked for: name
+  // resolution and TCP, then TLS and the upgrade.
   options.connect_timeout =
       std::chrono::milliseconds(static_cast<std::int64_t>(a.connect_timeout * 1000));
+  options.handshake_timeout = options.connect_timeout;
   for (const std::string& h : a.headers) {
     const std::size_t colon = h.find(':');
     if (colon == std::string::npos || colon == 0) {
@@ -208,7 +211,8 @@ Run add_connect_command(CLI::App& app) {
                   "Ping the server this often (seconds, 0: never)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--connect-timeout", args->connect_timeout,
-                  "Give up connecting after this long (seconds)")
+                  "Give up after this long for each step of the opening: name resolution and TCP, "
+                  "then TLS and the upgrade (seconds)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--max-message", args->max_message, "Largest message accepted, in bytes")

@@ -163,6 +163,19 @@ class ConnectFailures(unittest.TestCase):
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertIn("cannot connect to ws://no-such-host.invalid/", r.stderr)
 
+    def test_connect_timeout_bounds_a_silent_server_too(self):
+        # A server that accepts and never answers the upgrade: the timeout
+        # asked for (1 s) ends the attempt, not the 10 s of the handshake.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            port = s.getsockname()[1]
+            r = run("connect", f"ws://127.0.0.1:{port}/", "--connect-timeout", "1", stdin="",
+                    timeout=7)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("timed out", r.stderr)
+
     def test_port_in_use(self):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
