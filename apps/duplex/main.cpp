@@ -12,6 +12,11 @@ int main(int argc, char** argv) {
   // dropped. (Sockets never raise SIGPIPE: they are written with
   // MSG_NOSIGNAL.)
   std::signal(SIGPIPE, SIG_IGN);
+  // Signals that mean nothing to Duplex must not end a server that holds
+  // thousands of connections (`serve` stops gracefully on SIGINT, SIGTERM
+  // and SIGQUIT, and reads its configuration again on SIGHUP).
+  std::signal(SIGUSR1, SIG_IGN);
+  std::signal(SIGUSR2, SIG_IGN);
   CLI::App app{"duplex: WebSocket (RFC 6455) server, client and tools"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "duplex 0.1.0");

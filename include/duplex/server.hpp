@@ -133,7 +133,7 @@ struct ServerOptions {
   std::chrono::milliseconds close_timeout{5'000};     ///< wait for the peer's close / end
   std::chrono::milliseconds shutdown_timeout{5'000};  ///< graceful shutdown bound
 
-  /// `run()` stops gracefully on SIGINT and SIGTERM, which it blocks and
+  /// `run()` stops gracefully on SIGINT, SIGTERM and SIGQUIT, which it blocks and
   /// reads through a signalfd: threads the application started before
   /// `run()` should block them too, or one of them may take the signal.
   /// False leaves signals to the application (call `stop()` yourself).

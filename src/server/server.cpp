@@ -17,7 +17,7 @@
 namespace duplex {
 namespace {
 
-// Turns SIGINT/SIGTERM into a graceful stop, read through a signalfd on the
+// Turns SIGINT/SIGTERM/SIGQUIT into a graceful stop, read through a signalfd on the
 // first loop (the signals are blocked in every server thread).
 class SignalWatcher final : public transport::ReadableHandler {
  public:
@@ -224,6 +224,7 @@ Status Server::run() {
   if (state_->options.handle_signals) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGQUIT);  // its default (a core dump, no close frames) helps nobody
   }
   // Blocked before the threads start, so they inherit the mask and the
   // signals reach only the signalfd.

@@ -244,6 +244,22 @@ class ServeAndConnect(unittest.TestCase):
             r = run("connect", server.url, stdin="x\n")
             self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_sigquit_is_graceful_and_sigusr1_is_ignored(self):
+        async def scenario(server):
+            async with websockets.connect(server.url) as ws:
+                server.proc.send_signal(signal.SIGUSR1)
+                server.proc.send_signal(signal.SIGUSR2)
+                await ws.send("still here")
+                self.assertEqual(await asyncio.wait_for(ws.recv(), TIMEOUT), "still here")
+                server.proc.send_signal(signal.SIGQUIT)
+                with self.assertRaises(websockets.ConnectionClosed) as closed:
+                    await asyncio.wait_for(ws.recv(), TIMEOUT)
+                self.assertEqual(closed.exception.code, 1001)
+
+        with Server() as server:
+            asyncio.run(scenario(server))
+            self.assertEqual(server.proc.wait(timeout=TIMEOUT), 0)
+
     def test_sigint_closes_clients_with_1001_and_exits_0(self):
         async def scenario(server):
             async with websockets.connect(server.url) as ws:
