@@ -4,6 +4,8 @@ namespace duplex::push {
 namespace {
 
 FrameProblem parse_line(std::string_view line, Command& out) {
+  // The command object and its request are two levels of their own.
+  if (!json_depth_within(line, max_json_depth + 2)) return FrameProblem::too_deep;
   nlohmann::json cmd = nlohmann::json::parse(line, nullptr, false);
   if (cmd.is_discarded()) return FrameProblem::not_json;
   if (!cmd.is_object()) return FrameProblem::not_an_object;
@@ -13,12 +15,17 @@ FrameProblem parse_line(std::string_view line, Command& out) {
     }
     out.id = static_cast<std::uint32_t>(it->get<std::uint64_t>());
   }
-  // The method is the first field besides `id`.
+  // The method is the field besides `id` that is not null (one only), or
+  // else the one that is null (its request is then empty).
   for (auto it = cmd.begin(); it != cmd.end(); ++it) {
     if (it.key() == "id") continue;
+    if (it.value().is_null()) {
+      if (out.method.empty()) out.method = it.key();
+      continue;
+    }
+    if (!out.request.is_null()) return FrameProblem::several_methods;
     out.method = it.key();
     out.request = std::move(it.value());
-    break;
   }
   if (out.request.is_null()) out.request = nlohmann::json::object();
   if (!out.request.is_object()) return FrameProblem::not_an_object;
@@ -28,6 +35,27 @@ FrameProblem parse_line(std::string_view line, Command& out) {
 }
 
 }  // namespace
+
+bool json_depth_within(std::string_view text, std::size_t max_depth) noexcept {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;  // skip the escaped character
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
 
 CommandFrame parse_command_frame(std::string_view frame) {
   CommandFrame result;

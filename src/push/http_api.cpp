@@ -1,6 +1,7 @@
 #include "http_api.hpp"
 
 #include "channel_name.hpp"
+#include "command_frame.hpp"
 #include "protocol_codes.hpp"
 #include "request_fields.hpp"
 
@@ -205,7 +206,11 @@ void add_http_api(Server& server, PushCore& core) {
                          response.body.clear();
                          return;
                        }
-                       const json body = json::parse(request.body, nullptr, false);
+                       // Deeper than a command may nest: refused before
+                       // parsing, as the WebSocket side does.
+                       const json body = json_depth_within(request.body, max_json_depth + 1)
+                                             ? json::parse(request.body, nullptr, false)
+                                             : json(json::value_t::discarded);
                        if (!body.is_object()) {
                          response.status = 400;
                          response.body = "Bad Request\n";

@@ -10,10 +10,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Streams idle (nothing kept) this long are forgotten at the next sweep;
-// a subscriber coming back after that sees a new epoch.
+// Streams that keep nothing are forgotten at the next sweep after this
+// long unused (a subscriber coming back after that sees a new epoch, and
+// recovers nothing, which is all there was); sooner for streams never
+// published to.
 constexpr auto idle_stream_lifetime = std::chrono::hours(24);
-constexpr std::uint32_t publishes_per_sweep = 4096;
+constexpr auto unused_stream_lifetime = std::chrono::minutes(10);
+constexpr std::uint32_t uses_per_sweep = 4096;
 
 }  // namespace
 
@@ -38,13 +41,19 @@ MemoryBroker::Shard& MemoryBroker::shard_for(std::string_view channel) {
   return shards_[std::hash<std::string_view>{}(channel) % shards_.size()];
 }
 
-MemoryBroker::Stream& MemoryBroker::stream_of(Shard& shard, std::string_view channel) {
+MemoryBroker::Stream& MemoryBroker::stream_of(Shard& shard, std::string_view channel,
+                                              const HistoryPolicy& policy, Clock::time_point now) {
+  if (++shard.uses_since_sweep >= uses_per_sweep) {
+    shard.uses_since_sweep = 0;
+    sweep(shard, now);
+  }
   auto it = shard.streams.find(std::string(channel));
   if (it == shard.streams.end()) {
     it = shard.streams.emplace(std::string(channel), Stream{}).first;
     it->second.epoch = make_epoch();
-    it->second.last_publish = Clock::now();
   }
+  it->second.last_used = now;
+  it->second.policy = policy;
   return it->second;
 }
 
@@ -56,10 +65,16 @@ void MemoryBroker::trim(Stream& stream, const HistoryPolicy& policy, Clock::time
 }
 
 void MemoryBroker::sweep(Shard& shard, Clock::time_point now) {
-  std::erase_if(shard.streams, [now](const auto& entry) {
-    const Stream& s = entry.second;
-    return s.kept.empty() && s.last_publish + idle_stream_lifetime <= now;
-  });
+  for (auto it = shard.streams.begin(); it != shard.streams.end();) {
+    Stream& stream = it->second;
+    trim(stream, stream.policy, now);
+    const auto lifetime = stream.top == 0 ? unused_stream_lifetime : idle_stream_lifetime;
+    if (stream.kept.empty() && stream.last_used + lifetime <= now) {
+      it = shard.streams.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 StreamPosition MemoryBroker::publish(std::string_view channel, Publication publication,
@@ -72,14 +87,9 @@ StreamPosition MemoryBroker::publish(std::string_view channel, Publication publi
     return {};
   }
   const auto now = Clock::now();
-  if (++shard.publishes_since_sweep >= publishes_per_sweep) {
-    shard.publishes_since_sweep = 0;
-    sweep(shard, now);
-  }
-  Stream& stream = stream_of(shard, channel);
+  Stream& stream = stream_of(shard, channel, policy, now);
   publication.offset = ++stream.top;
   publication.published = now;
-  stream.last_publish = now;
   stream.kept.push_back(std::move(publication));
   trim(stream, policy, now);
   const Publication& kept = stream.kept.back();
@@ -95,8 +105,9 @@ CatchUp MemoryBroker::subscribe(std::string_view channel,
   std::lock_guard lock(shard.mutex);
   CatchUp result;
   if (policy.enabled()) {
-    Stream& stream = stream_of(shard, channel);
-    trim(stream, policy, Clock::now());
+    const auto now = Clock::now();
+    Stream& stream = stream_of(shard, channel, policy, now);
+    trim(stream, policy, now);
     result.top = {stream.top, stream.epoch};
     if (since && (since->epoch.empty() || since->epoch == stream.epoch) &&
         since->offset <= stream.top) {
@@ -123,8 +134,9 @@ HistoryResult MemoryBroker::history(std::string_view channel, const HistoryQuery
   std::lock_guard lock(shard.mutex);
   HistoryResult result;
   if (!policy.enabled()) return result;
-  Stream& stream = stream_of(shard, channel);
-  trim(stream, policy, Clock::now());
+  const auto now = Clock::now();
+  Stream& stream = stream_of(shard, channel, policy, now);
+  trim(stream, policy, now);
   result.top = {stream.top, stream.epoch};
   if (query.limit == 0) return result;
   // Forwards: what came after `since`; backwards (newest first): what came

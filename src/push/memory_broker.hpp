@@ -38,22 +38,27 @@ class MemoryBroker final : public Broker {
     std::string epoch;
     std::uint64_t top = 0;
     std::deque<Publication> kept;
-    std::chrono::steady_clock::time_point last_publish;
+    std::chrono::steady_clock::time_point last_used;  // published to, subscribed, read
+    HistoryPolicy policy;  // the last one it was used with (for the sweep)
   };
   struct Shard {
     std::mutex mutex;
     std::unordered_map<std::string, Stream> streams;
-    std::uint32_t publishes_since_sweep = 0;
+    std::uint32_t uses_since_sweep = 0;
   };
 
   Shard& shard_for(std::string_view channel);
-  // The channel's stream, made (with a new epoch) if it has none.
-  static Stream& stream_of(Shard& shard, std::string_view channel);
+  // The channel's stream, made (with a new epoch) if it has none; marked
+  // used now with `policy`. Every so many uses, the shard is swept first.
+  static Stream& stream_of(Shard& shard, std::string_view channel, const HistoryPolicy& policy,
+                           std::chrono::steady_clock::time_point now);
   // Drops what is past the policy's size and age.
   static void trim(Stream& stream, const HistoryPolicy& policy,
                    std::chrono::steady_clock::time_point now);
-  // Forgets streams that kept nothing for longer than their history could
-  // live: the map stays as large as the channels in use.
+  // Drops expired publications everywhere, and forgets streams that keep
+  // nothing and have not been used for a while (sooner for those never
+  // published to, which subscribers and readers of any name make): the
+  // map stays as large as the channels in use, whatever names clients try.
   static void sweep(Shard& shard, std::chrono::steady_clock::time_point now);
 
   Sink& sink_;

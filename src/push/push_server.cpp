@@ -1,4 +1,5 @@
 #include "client_protocol.hpp"
+#include "command_frame.hpp"
 #include "http_api.hpp"
 #include "metrics.hpp"
 #include "push_core.hpp"
@@ -47,6 +48,7 @@ PushServer::PushServer(Server& server, PushOptions options)
 PushServer::~PushServer() = default;
 
 PublishResult PushServer::publish(std::string_view channel, std::string_view json_data) {
+  if (!json_depth_within(json_data, max_json_depth)) return {.error = 107};
   const auto data = nlohmann::json::parse(json_data, nullptr, false);
   if (data.is_discarded() || data.is_null()) return {.error = 107};
   return core_->publish(channel, data.dump(), {});

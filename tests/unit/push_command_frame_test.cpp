@@ -22,6 +22,7 @@ namespace duplex::test {
 namespace {
 
 using push::FrameProblem;
+using push::json_depth_within;
 using push::parse_command_frame;
 
 TEST(PushCommandFrame, OneCommand) {
@@ -192,6 +193,26 @@ TEST(PushCommandFrame, NestingTooDeepToWriteBackIsRefused) {
   const auto f = parse_command_frame(frame);
   EXPECT_NE(f.problem, FrameProblem::none);
   EXPECT_TRUE(f.commands.empty());
+}
+
+TEST(PushCommandFrame, TwoCommandsInOneObjectAreRefused) {
+  const auto f = parse_command_frame(R"({"id":1,"connect":{},"subscribe":{"channel":"c"}})");
+  EXPECT_EQ(f.problem, FrameProblem::several_methods);
+  // A null one beside another is not a second command.
+  const auto g = parse_command_frame(R"({"id":1,"connect":null,"subscribe":{"channel":"c"}})");
+  EXPECT_EQ(g.problem, FrameProblem::none);
+  ASSERT_EQ(g.commands.size(), 1u);
+  EXPECT_EQ(g.commands[0].method, "subscribe");
+}
+
+TEST(PushJsonDepth, CountsBracketsOutsideStringsOnly) {
+  EXPECT_TRUE(json_depth_within("[[[]]]", 3));
+  EXPECT_FALSE(json_depth_within("[[[[]]]]", 3));
+  EXPECT_TRUE(json_depth_within(R"({"a":"[[[[[[","b":[1]})", 2));
+  EXPECT_TRUE(json_depth_within(R"(["\"[[[[", 1])", 1));  // an escaped quote stays in the string
+  EXPECT_FALSE(json_depth_within(R"({"a":{"b":{"c":{}}}})", 3));
+  EXPECT_TRUE(json_depth_within("", 0));
+  EXPECT_TRUE(json_depth_within("]]]][", 1));  // not JSON: the parser says so later
 }
 
 TEST(PushCommandFrame, OrdinaryNestingIsAccepted) {
