@@ -15,6 +15,7 @@ namespace duplex::cli {
 
 struct PushArgs {
   std::string config_file;
+  std::string history_file;  // channel history kept across restarts
   std::string api_key;
   bool api_insecure = false;
   std::string token_hmac_secret;

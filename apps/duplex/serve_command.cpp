@@ -125,6 +125,12 @@ int run_serve(const ServeArgs& a) {
     if (verbose) route.on_close = log_close;
     server.websocket("*", std::move(route));
   } else {
+    if (!a.push.history_file.empty()) {
+      if (const Status s = push_server->load_history(a.push.history_file); !s) {
+        std::fprintf(stderr, "duplex: %s\n", s.message().c_str());
+        if (s.error != std::errc::invalid_argument) return 1;  // unreadable: do not overwrite it
+      }
+    }
     // The demo: the page, its channels' producers, /demo/*, /echo.
     if (!a.no_demo) {
       demo_app = std::make_unique<demo::Demo>(server, *push_server, a.static_dir.empty());
@@ -159,6 +165,12 @@ int run_serve(const ServeArgs& a) {
   if (demo_app) demo_app->start();
   const Status ran = server.run();
   if (demo_app) demo_app->stop();
+  if (push_server && !a.push.history_file.empty()) {
+    if (const Status s = push_server->save_history(a.push.history_file); !s) {
+      std::fprintf(stderr, "duplex: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
   if (!ran) {
     std::fprintf(stderr, "duplex: %s\n", ran.message().c_str());
     return 1;

@@ -163,6 +163,35 @@ void MemoryBroker::remove_history(std::string_view channel) {
   }
 }
 
+void MemoryBroker::for_each_stream(const std::function<void(const SavedStream&)>& fn) {
+  const auto now = Clock::now();
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (auto& [channel, stream] : shard.streams) {
+      if (stream.top == 0) continue;
+      trim(stream, stream.policy, now);
+      fn({channel,
+          stream.epoch,
+          stream.top,
+          stream.policy,
+          {stream.kept.begin(), stream.kept.end()}});
+    }
+  }
+}
+
+void MemoryBroker::restore(SavedStream saved) {
+  Shard& shard = shard_for(saved.channel);
+  std::lock_guard lock(shard.mutex);
+  Stream& stream = shard.streams[saved.channel];
+  stream.epoch = std::move(saved.epoch);
+  stream.top = saved.top;
+  stream.policy = saved.policy;
+  stream.last_used = Clock::now();
+  stream.kept.assign(std::make_move_iterator(saved.kept.begin()),
+                     std::make_move_iterator(saved.kept.end()));
+  trim(stream, stream.policy, stream.last_used);
+}
+
 std::size_t MemoryBroker::stream_count() {
   std::size_t n = 0;
   for (Shard& shard : shards_) {

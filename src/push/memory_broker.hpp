@@ -33,6 +33,22 @@ class MemoryBroker final : public Broker {
   // Channels whose stream is kept (for tests and metrics).
   std::size_t stream_count();
 
+  // A stream as saved and restored (history_file.hpp): its position, the
+  // policy it was last used with, and what it keeps.
+  struct SavedStream {
+    std::string channel;
+    std::string epoch;
+    std::uint64_t top = 0;
+    HistoryPolicy policy;
+    std::vector<Publication> kept;
+  };
+  // Calls `fn` for every stream that was published to, one shard locked at
+  // a time.
+  void for_each_stream(const std::function<void(const SavedStream&)>& fn);
+  // Puts a saved stream back (replacing one of that name), trimmed to its
+  // policy.
+  void restore(SavedStream saved);
+
  private:
   struct Stream {
     std::string epoch;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "broker.hpp"
+#include "memory_broker.hpp"
 #include "token_verifier.hpp"
 
 #include <duplex/push/push_server.hpp>
@@ -93,6 +94,7 @@ class PushCore final : public Broker::Sink {
 
   Server& server;
   std::unique_ptr<Broker> broker;
+  MemoryBroker& memory_broker() noexcept { return static_cast<MemoryBroker&>(*broker); }
   const std::string node_name;
   const std::string node_id;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

@@ -1,5 +1,6 @@
 #include "client_protocol.hpp"
 #include "command_frame.hpp"
+#include "history_file.hpp"
 #include "http_api.hpp"
 #include "metrics.hpp"
 #include "push_core.hpp"
@@ -52,6 +53,20 @@ PublishResult PushServer::publish(std::string_view channel, std::string_view jso
   const auto data = nlohmann::json::parse(json_data, nullptr, false);
   if (data.is_discarded() || data.is_null()) return {.error = 107};
   return core_->publish(channel, data.dump(), {});
+}
+
+Status PushServer::save_history(const std::string& path) {
+  return push::save_history(core_->memory_broker(), path);
+}
+
+Status PushServer::load_history(const std::string& path) {
+  std::size_t skipped = 0;
+  Status s = push::load_history(core_->memory_broker(), path, skipped);
+  if (s && skipped > 0) {
+    return Status(std::make_error_code(std::errc::invalid_argument),
+                  path + ": " + std::to_string(skipped) + " lines could not be read (skipped)");
+  }
+  return s;
 }
 
 void PushServer::reload(PushOptions options) {

@@ -10,7 +10,10 @@
 // test can cut the connection the way a bad network does.
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Centrifuge } from 'centrifuge';
 import WebSocket from 'ws';
 
@@ -210,6 +213,45 @@ async function recovery() {
   await stopServer(restarted);
 }
 
+// A restart with --history-file: the history and the epoch outlive the
+// process, so a client that was away during the restart recovers.
+async function restartWithHistory() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'duplex-history-'));
+  const file = path.join(dir, 'history.jsonl');
+  const server = await startServer(['--history-file', file]);
+  const relay = new Relay();
+  relay.target = server.port;
+  const relayPort = await relay.listen();
+  const c = client(`ws://127.0.0.1:${relayPort}/connection/websocket`,
+    { token: jwt({ sub: 'erin' }) });
+  const s = subscription(c, 'kept');
+  s.subscribe();
+  c.connect();
+  await s.untilSubscribed(1);
+  await api(server.port, 'publish', { channel: 'kept', data: { n: 1 } });
+  await s.untilPubs(1);
+
+  relay.cut();
+  await c.until('connecting', (ctx) => ctx.code !== 0);
+  for (let n = 2; n <= 4; ++n) await api(server.port, 'publish', { channel: 'kept', data: { n } });
+  await stopServer(server);
+  const restarted = await startServer(['--history-file', file]);
+  relay.target = restarted.port;
+  relay.open = true;
+  const again = await s.untilSubscribed(2, 20_000);
+  check(again.wasRecovering === true && again.recovered === true,
+    'restart with --history-file: recovered (same epoch, history read back)');
+  await s.untilPubs(4);
+  await api(restarted.port, 'publish', { channel: 'kept', data: { n: 5 } });
+  await s.untilPubs(5);
+  check(JSON.stringify(texts(s.pubs)) === '[1,2,3,4,5]',
+    'the publications missed across the restart, in order, then the next one, once');
+  c.disconnect();
+  relay.close();
+  await stopServer(restarted);
+  rmSync(dir, { recursive: true, force: true });
+}
+
 async function tokens() {
   const server = await startServer(['--host', '127.0.0.1']);
   const url = `ws://127.0.0.1:${server.port}/connection/websocket`;
@@ -258,6 +300,7 @@ async function tokens() {
 
 try {
   await recovery();
+  await restartWithHistory();
   await tokens();
   clearTimeout(deadline);
   console.log('PASS');

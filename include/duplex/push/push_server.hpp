@@ -117,6 +117,16 @@ class PushServer {
   /// are made).
   void reload(PushOptions options);
 
+  /// Channel history across restarts (the in-memory broker's): writes
+  /// every channel's epoch, offset and kept publications to `path` (through
+  /// a temporary file renamed over it), or reads them back, before the
+  /// server listens. A missing file reads as nothing. Thread-safe; the
+  /// status says which file failed and why.
+  /// @{
+  Status save_history(const std::string& path);
+  Status load_history(const std::string& path);
+  /// @}
+
  private:
   std::unique_ptr<detail::PushCore> core_;
 };
