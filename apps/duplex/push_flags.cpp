@@ -45,7 +45,7 @@ void add_push_flags(CLI::App* cmd, PushArgs& a) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--history-file", a.history_file,
                   "Keep channel history (epochs, offsets, publications) across restarts in this "
-                  "file: read at start, written on a graceful stop");
+                  "file: read (and removed) at start, written on a graceful stop");
   keep(
       cmd->add_option("--api-key", a.api_key,
                       "Key of the HTTP API for backends (X-API-Key or Authorization: apikey KEY)"));

@@ -11,6 +11,7 @@
 #include <duplex/server.hpp>
 #include <duplex/transport_error.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -94,12 +95,16 @@ int run_serve(const ServeArgs& a) {
     return true;
   };
   std::unique_ptr<push::PushServer> push_server;
+  // What the SIGHUP thread reloads, once it exists (set after the push
+  // server is made; that thread must not read push_server itself).
+  std::atomic<push::PushServer*> reloadable{nullptr};
   bool api_usable = false;
   // Before the server's threads start: they inherit SIGHUP blocked.
-  ReloadOnHangup reload([&push_server, &make_push_options, log = options.log] {
+  ReloadOnHangup reload([&reloadable, &make_push_options, log = options.log] {
     push::PushOptions o;
-    if (!push_server || !make_push_options(o)) return;  // the message says why; nothing changes
-    push_server->reload(std::move(o));
+    push::PushServer* target = reloadable.load();
+    if (!target || !make_push_options(o)) return;  // the message says why; nothing changes
+    target->reload(std::move(o));
     log(LogLevel::warning, "SIGHUP: configuration read again");
   });
   Server server(options);
@@ -108,6 +113,7 @@ int run_serve(const ServeArgs& a) {
     if (!make_push_options(push_opts)) return 1;
     api_usable = !push_opts.api_key.empty() || push_opts.api_insecure;
     push_server = std::make_unique<push::PushServer>(server, std::move(push_opts));
+    reloadable.store(push_server.get());
   }
   std::unique_ptr<demo::Demo> demo_app;
   if (a.echo || a.broadcast) {
@@ -130,6 +136,11 @@ int run_serve(const ServeArgs& a) {
         std::fprintf(stderr, "duplex: %s\n", s.message().c_str());
         if (s.error != std::errc::invalid_argument) return 1;  // unreadable: do not overwrite it
       }
+      // Read once: a graceful stop writes it again. After a crash there is
+      // none, so the next run starts new epochs and clients learn that
+      // what came since the last stop is gone (rather than being offered
+      // the old offsets again, with other publications behind them).
+      std::remove(a.push.history_file.c_str());
     }
     // The demo: the page, its channels' producers, /demo/*, /echo.
     if (!a.no_demo) {

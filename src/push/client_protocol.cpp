@@ -12,6 +12,10 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view server_version = "duplex 0.1";
+// Replies of one frame are sent once they reach this size, and a client
+// with more than the budget queued unread is disconnected (3008, slow).
+constexpr std::size_t reply_flush_bytes = 64 * 1024;
+constexpr std::size_t reply_budget_bytes = 16 * 1024 * 1024;
 
 // Appends one reply line: {"id":N,"<method>":<result>}.
 void reply(std::string& out, std::uint32_t id, std::string_view method, std::string_view result) {
@@ -23,7 +27,8 @@ void reply(std::string& out, std::uint32_t id, std::string_view method, std::str
 void reply_error(std::string& out, std::uint32_t id, const ReplyError& e) {
   if (!out.empty()) out.push_back('\n');
   out.append("{\"id\":").append(std::to_string(id)).append(",\"error\":{\"code\":");
-  out.append(std::to_string(e.code)).append(",\"message\":\"").append(e.message).append("\"}}");
+  out.append(std::to_string(e.code)).append(",\"message\":\"").append(e.message);
+  out.append(e.temporary ? "\",\"temporary\":true}}" : "\"}}");
 }
 
 // A claim that is JSON to pass on as is (`info`), as compact text.
@@ -32,9 +37,20 @@ std::string raw_claim(const json& claims, const char* name) {
   return it == claims.end() || it->is_null() ? std::string() : it->dump();
 }
 
+// `exp` in Unix seconds (0: none), clamped to the year 5138 so that the
+// arithmetic on it cannot overflow.
 std::int64_t expiry_of(const json& claims) {
   auto it = claims.find("exp");
-  return it != claims.end() && it->is_number() ? static_cast<std::int64_t>(it->get<double>()) : 0;
+  if (it == claims.end() || !it->is_number()) return 0;
+  const double exp = it->get<double>();
+  if (!(exp > 0)) return 1;  // in the past (or NaN): expired
+  return exp > 1e11 ? std::int64_t{100'000'000'000} : static_cast<std::int64_t>(exp);
+}
+
+// A timer's wait until `expires_at` plus `grace` seconds, at most a year.
+std::chrono::seconds wait_until(std::int64_t expires_at, std::int64_t grace) {
+  const std::int64_t wait = std::max<std::int64_t>(expires_at - unix_now(), 0) + grace;
+  return std::chrono::seconds(std::min<std::int64_t>(wait, 366LL * 24 * 3600));
 }
 
 }  // namespace
@@ -64,6 +80,9 @@ void ClientProtocol::open(WebSocket& ws, PushConnection& c) {
 }
 
 void ClientProtocol::message(WebSocket& ws, PushConnection& c, std::string_view frame) {
+  // Closing (we disconnected it, or it is going): commands still in
+  // flight are not honoured.
+  if (!ws.is_open()) return;
   // Anything from the client answers the last ping.
   if (c.pong_timer) {
     ws.loop().cancel(c.pong_timer);
@@ -73,14 +92,34 @@ void ClientProtocol::message(WebSocket& ws, PushConnection& c, std::string_view 
   const CommandFrame parsed = parse_command_frame(frame);
   std::string out;
   const Disconnect* disconnect = nullptr;
+  bool stopped = false;
   for (const Command& cmd : parsed.commands) {
     core_.commands.fetch_add(1, std::memory_order_relaxed);
     disconnect = command(ws, c, cmd, out).disconnect;
     if (disconnect) break;
+    // A connect that failed (an expired token: 109) ends the frame: the
+    // SDKs send their subscribes with it and connect again.
+    if (cmd.method == "connect" && !c.connected) {
+      stopped = true;
+      break;
+    }
+    // Replies go out as they grow, and a client whose answers pile up
+    // unread (many history commands in one frame) is cut off before it
+    // can make us hold much.
+    if (out.size() >= reply_flush_bytes) {
+      ws.send_text(out);
+      out.clear();
+    }
+    if (ws.buffered_amount() > reply_budget_bytes) {
+      disconnect = &disconnect_slow;
+      break;
+    }
   }
   // The commands before a bad line are answered; the bad line ends the
   // connection, as Centrifugo's server does.
-  if (!disconnect && parsed.problem != FrameProblem::none) disconnect = &disconnect_bad_request;
+  if (!disconnect && !stopped && parsed.problem != FrameProblem::none) {
+    disconnect = &disconnect_bad_request;
+  }
   if (!out.empty()) ws.send_text(out);
   if (disconnect) {
     core_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
@@ -186,6 +225,10 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
       return {};
     }
     if (t.status != TokenStatus::valid) return {&disconnect_invalid_token};
+    if (!t.claims.contains("channel")) {
+      refuse(out, id, error_permission_denied);  // a connection token, not a subscription's
+      return {};
+    }
     if (string_field(t.claims, "channel") != channel ||
         string_field(t.claims, "sub") != c.who.user ||
         (t.claims.contains("client") && string_field(t.claims, "client") != c.who.client)) {
@@ -220,7 +263,8 @@ ClientProtocol::Outcome ClientProtocol::subscribe(WebSocket& ws, PushConnection&
     s.presence = true;
     core_.presence_add(channel, c.who.client, c.who.user, s.info_json);
   }
-  if (o->join_leave) core_.push_join_leave(channel, true, s.info_json);
+  s.announced = o->join_leave;
+  if (s.announced) core_.push_join_leave(channel, true, s.info_json);
 
   std::string result = "{";
   if (sub_expires_at) {
@@ -257,8 +301,8 @@ void ClientProtocol::leave(WebSocket& ws, PushConnection& c, const std::string& 
   ws.unsubscribe(publication_topic(channel));
   if (it->second.join_leave) ws.unsubscribe(join_leave_topic(channel));
   if (it->second.presence) core_.presence_remove(channel, c.who.client);
-  const ChannelOptions* o = core_.channel_options(channel);
-  if (o && o->join_leave) core_.push_join_leave(channel, false, it->second.info_json);
+  // A leave for every join, whatever a reload changed since.
+  if (it->second.announced) core_.push_join_leave(channel, false, it->second.info_json);
   core_.subscriptions.fetch_sub(1, std::memory_order_relaxed);
   core_.count_channel(channel, -1);
   c.subscriptions.erase(it);
@@ -396,7 +440,7 @@ ClientProtocol::Outcome ClientProtocol::sub_refresh(WebSocket& ws, PushConnectio
   }
   VerifiedToken t = verify_token(token, core_.keys(), unix_now());
   if (t.status == TokenStatus::expired) {
-    refuse(out, id, error_token_expired);
+    refuse(out, id, error_token_expired_retry);  // the old expiry stands
     return {};
   }
   if (t.status != TokenStatus::valid || string_field(t.claims, "channel") != channel ||
@@ -424,8 +468,7 @@ void ClientProtocol::set_subscription_expiry(WebSocket& ws, PushConnection& c,
   // ends with 2501, which the SDKs answer by subscribing again with a new
   // token.
   constexpr std::int64_t grace_seconds = 25;
-  const std::int64_t wait = std::max<std::int64_t>(expires_at - unix_now(), 0) + grace_seconds;
-  s.expiry_timer = ws.loop().after(std::chrono::seconds(wait), [this, &ws, &c, channel] {
+  s.expiry_timer = ws.loop().after(wait_until(expires_at, grace_seconds), [this, &ws, &c, channel] {
     auto it = c.subscriptions.find(channel);
     if (it == c.subscriptions.end()) return;
     it->second.expiry_timer = 0;
@@ -459,8 +502,7 @@ void ClientProtocol::set_expiry(WebSocket& ws, PushConnection& c, std::int64_t e
   // The client refreshes its token before it expires; one that has not
   // within a grace period after it goes.
   constexpr std::int64_t grace_seconds = 25;
-  const std::int64_t wait = std::max<std::int64_t>(expires_at - unix_now(), 0) + grace_seconds;
-  c.expiry_timer = ws.loop().after(std::chrono::seconds(wait), [&ws, &c] {
+  c.expiry_timer = ws.loop().after(wait_until(expires_at, grace_seconds), [&ws, &c] {
     c.expiry_timer = 0;
     ws.close(disconnect_expired.close_code(), disconnect_expired.reason);
   });

@@ -22,6 +22,7 @@ namespace duplex::push::detail {
 struct ChannelSubscription {
   bool join_leave = false;   // gets join/leave pushes
   bool presence = false;     // counted in the channel's presence
+  bool announced = false;    // its join was pushed (so its leave will be)
   std::string info_json;     // this client's ClientInfo in the channel
   TimerId expiry_timer = 0;  // its subscription token's expiry (and grace)
 };

@@ -134,6 +134,9 @@ HistoryResult MemoryBroker::history(std::string_view channel, const HistoryQuery
   std::lock_guard lock(shard.mutex);
   HistoryResult result;
   if (!policy.enabled()) return result;
+  // Reading makes no stream: names a client merely asks about cost nothing
+  // (a channel nobody published to has no epoch yet, offset 0).
+  if (!shard.streams.count(std::string(channel))) return result;
   const auto now = Clock::now();
   Stream& stream = stream_of(shard, channel, policy, now);
   trim(stream, policy, now);

@@ -8,10 +8,12 @@
 
 namespace duplex::push {
 
-// An error in a reply: {"id":N,"error":{"code":C,"message":M}}.
+// An error in a reply: {"id":N,"error":{"code":C,"message":M}}; a
+// temporary one ("temporary":true) makes the SDKs try again later.
 struct ReplyError {
   int code;
   std::string_view message;
+  bool temporary = false;
 };
 
 inline constexpr ReplyError error_internal{100, "internal server error"};
@@ -24,6 +26,9 @@ inline constexpr ReplyError error_limit_exceeded{106, "limit exceeded"};
 inline constexpr ReplyError error_bad_request{107, "bad request"};
 inline constexpr ReplyError error_not_available{108, "not available"};
 inline constexpr ReplyError error_token_expired{109, "token expired"};
+// sub_refresh with an expired token: the SDKs give up on a subscription
+// after a plain 109 there; a temporary one makes them fetch a token again.
+inline constexpr ReplyError error_token_expired_retry{109, "token expired", true};
 inline constexpr ReplyError error_unrecoverable_position{112, "unrecoverable position"};
 
 // A disconnect: the close frame's code and reason. 3000-3499 let the SDKs
@@ -36,6 +41,7 @@ struct Disconnect {
 
 inline constexpr Disconnect disconnect_shutdown{3001, "shutdown"};
 inline constexpr Disconnect disconnect_expired{3005, "connection expired"};
+inline constexpr Disconnect disconnect_slow{3008, "slow"};
 inline constexpr Disconnect disconnect_no_pong{3012, "no pong"};
 inline constexpr Disconnect disconnect_invalid_token{3500, "invalid token"};
 inline constexpr Disconnect disconnect_bad_request{3501, "bad request"};

@@ -97,10 +97,12 @@ void PushCore::reload(PushOptions o) {
 PushCore::~PushCore() = default;
 
 const ChannelOptions* PushCore::channel_options(std::string_view channel) const {
+  // One snapshot: a reload between two reads would mix two maps.
+  const PushOptions& o = options();
   const std::string_view ns = channel_namespace(channel);
-  if (ns.empty()) return &options().channel_defaults;
-  auto it = options().namespaces.find(std::string(ns));
-  return it == options().namespaces.end() ? nullptr : &it->second;
+  if (ns.empty()) return &o.channel_defaults;
+  auto it = o.namespaces.find(std::string(ns));
+  return it == o.namespaces.end() ? nullptr : &it->second;
 }
 
 PublishResult PushCore::publish(std::string_view channel, std::string data, std::string info) {
@@ -212,8 +214,10 @@ std::size_t PushCore::disconnect(std::string_view user, std::string_view client,
   {
     std::lock_guard lock(clients_mutex_);
     for (const auto& [id, c] : clients_) {
+      // A client id names one connection; with a user too, only if it is
+      // that user's.
       if (!client.empty() && id != client) continue;
-      if (client.empty() && c.user != user) continue;
+      if ((!user.empty() || client.empty()) && c.user != user) continue;
       if (std::find(keep.begin(), keep.end(), id) != keep.end()) continue;
       chosen.push_back(c.handle);
     }

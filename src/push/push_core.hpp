@@ -70,8 +70,9 @@ class PushCore final : public Broker::Sink {
   // Connected clients by id, to disconnect them from the API.
   void register_client(const ClientIdentity& who, WebSocketHandle handle);
   void unregister_client(const std::string& client);
-  // Closes the connections of `user` (all when empty: the client's) with
-  // the code; those in `keep` are spared. Returns how many.
+  // Closes the connections of `user`, or the one of `client` (which must
+  // then be the user's if both are given), with the code; those in `keep`
+  // are spared. Returns how many.
   std::size_t disconnect(std::string_view user, std::string_view client,
                          const std::vector<std::string>& keep, CloseCode code,
                          const std::string& reason);

@@ -41,6 +41,11 @@ PushServer::PushServer(Server& server, PushOptions options)
   // The protocol's own pings ({} every ping_interval) keep the connection
   // checked; WebSocket pings on top would only add traffic.
   route.ping_interval = std::chrono::milliseconds(0);
+  // A subscriber too slow for its publications is disconnected (3008,
+  // "slow": the SDKs reconnect and recover what it missed) rather than
+  // left to miss some silently, which recovery could not tell.
+  route.slow_consumer = SlowConsumerPolicy::close_connection;
+  route.slow_consumer_close_code = static_cast<CloseCode>(disconnect_slow.code);
   server.websocket(core_->options().websocket_path, std::move(handlers), route);
   detail::add_http_api(server, *core_);
   detail::add_operations_routes(server, *core_);

@@ -291,7 +291,9 @@ void ServerSession::receive_post(const protocol::HttpRequestHead& head,
   }
   h.append("\r\n");
   pending->length = length;
-  pending->body.reserve(length);
+  // Reserved as it comes, not as announced: a head alone must not make
+  // us hold its Content-Length.
+  pending->body.reserve(std::min<std::size_t>(length, 16 * 1024));
   pending->body.append(reinterpret_cast<const char*>(rest.data()), rest.size());
   pending_post_ = std::move(pending);
   if (protocol::iequals(head.headers.get("Expect"), "100-continue")) {

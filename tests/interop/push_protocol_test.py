@@ -208,10 +208,35 @@ async def protocol_checks(port):
     check(890 <= r.get("sub_refresh", {}).get("ttl", 0) <= 900, "sub_refresh: the new ttl")
     r = await t.call("sub_refresh", {"channel": "$vip", "token": jwt(
         {"sub": "ann", "channel": "$vip", "exp": int(time.time()) - 5})})
-    check(r.get("error", {}).get("code") == 109, "sub_refresh with an expired token: 109")
+    check(r.get("error") == {"code": 109, "message": "token expired", "temporary": True},
+          "sub_refresh with an expired token: 109, temporary (the SDKs try again)")
     await t.ws.send(json.dumps({"id": 99, "sub_refresh": {"channel": "$vip", "token": jwt(
         {"sub": "ann", "channel": "$other"})}}))
     check((await t.closed_with())[0] == 3500, "sub_refresh with another channel's token: 3500")
+
+    # An expired token on connect, with subscribes in the same frame (as
+    # the SDKs send them on reconnect): the 109 ends the frame, not the
+    # connection, and a connect with a fresh token then works.
+    e = await Conn.open(port)
+    await e.ws.send(json.dumps({"id": 1, "connect": {"token": jwt({"sub": "eve", "exp": 1})}})
+                    + "\n" + json.dumps({"id": 2, "subscribe": {"channel": "news"}}))
+    replies = await e.frame()
+    check([r.get("error", {}).get("code") for r in replies] == [109],
+          "connect with an expired token and a subscribe: only the 109")
+    r = await e.call("connect", {"token": jwt({"sub": "eve", "exp": int(time.time()) + 60})})
+    check("connect" in r, "the same connection then connects with a fresh token")
+    await e.ws.close()
+
+    # Replies that pile up unread: a frame of history commands whose
+    # answers would take far more than the 16 MiB budget gets 3008.
+    big_data = "y" * 900_000
+    for _ in range(5):
+        api(port, "publish", {"channel": "bulky", "data": big_data})
+    h = await Conn.open(port)
+    await h.call("connect", {})
+    await h.ws.send("\n".join(json.dumps({"id": 10 + i, "history": {"channel": "bulky", "limit": -1}})
+                              for i in range(40)))
+    check((await h.closed_with())[0] == 3008, "40 history answers of 4.5 MB in one frame: 3008")
 
     # A frame over 64 KiB: 1009.
     big = await Conn.open(port)
@@ -271,6 +296,9 @@ async def api_checks(port, c, client_id):
     status, body = await call("info", {})
     node = body["result"]["nodes"][0]
     check(node["num_clients"] == 1 and node["num_subs"] == 128, "API info: one client, 128 subs")
+    status, body = await call("disconnect", {"user": "someone-else", "client": client_id})
+    r = await c.call("ping", {})
+    check(r.get("ping") == {}, "disconnect naming the client with another user leaves it alone")
     status, body = await call("disconnect", {"client": client_id,
                                              "disconnect": {"code": 4000, "reason": "bye"}})
     check(body == {"result": {}}, "API disconnect")

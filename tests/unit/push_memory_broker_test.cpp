@@ -472,3 +472,23 @@ TEST_F(PushMemoryBrokerHistory, RemoveHistoryKeepsThePlaceInTheStream) {
 
 }  // namespace
 }  // namespace duplex::test
+
+namespace duplex::test {
+namespace {
+
+TEST(PushMemoryBroker, ReadingTheHistoryOfAnUnknownChannelMakesNoStream) {
+  // Names a client merely asks about must cost nothing: history of
+  // channels nobody published to answers the empty top and keeps no state.
+  RecordingSink sink;
+  MemoryBroker broker(sink);
+  const HistoryPolicy policy{10, std::chrono::seconds(60)};
+  for (int i = 0; i < 1000; ++i) {
+    const auto h = broker.history("nobody-" + std::to_string(i), {.limit = -1}, policy);
+    EXPECT_EQ(h.top.offset, 0u);
+    EXPECT_TRUE(h.top.epoch.empty());
+  }
+  EXPECT_EQ(broker.stream_count(), 0u);
+}
+
+}  // namespace
+}  // namespace duplex::test
