@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <vector>
 #include <functional>
 
 namespace duplex::push {
@@ -17,6 +18,9 @@ using Clock = std::chrono::steady_clock;
 constexpr auto idle_stream_lifetime = std::chrono::hours(24);
 constexpr auto unused_stream_lifetime = std::chrono::minutes(10);
 constexpr std::uint32_t uses_per_sweep = 4096;
+// Streams never published to, per shard (16 shards): past this, the least
+// recently used of them are forgotten to make room.
+constexpr std::size_t max_unpublished_per_shard = 4096;
 
 }  // namespace
 
@@ -49,8 +53,10 @@ MemoryBroker::Stream& MemoryBroker::stream_of(Shard& shard, std::string_view cha
   }
   auto it = shard.streams.find(std::string(channel));
   if (it == shard.streams.end()) {
+    if (shard.unpublished >= max_unpublished_per_shard) make_room_for_unpublished(shard, now);
     it = shard.streams.emplace(std::string(channel), Stream{}).first;
     it->second.epoch = make_epoch();
+    ++shard.unpublished;
   }
   it->second.last_used = now;
   it->second.policy = policy;
@@ -70,7 +76,32 @@ void MemoryBroker::sweep(Shard& shard, Clock::time_point now) {
     trim(stream, stream.policy, now);
     const auto lifetime = stream.top == 0 ? unused_stream_lifetime : idle_stream_lifetime;
     if (stream.kept.empty() && stream.last_used + lifetime <= now) {
+      if (stream.top == 0) --shard.unpublished;
       it = shard.streams.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void MemoryBroker::make_room_for_unpublished(Shard& shard, Clock::time_point now) {
+  sweep(shard, now);
+  if (shard.unpublished < max_unpublished_per_shard) return;
+  // Forget the older half at once, so that making room costs O(1) per
+  // stream made, not a scan each time.
+  std::vector<Clock::time_point> used;
+  used.reserve(shard.unpublished);
+  for (const auto& [name, stream] : shard.streams) {
+    if (stream.top == 0) used.push_back(stream.last_used);
+  }
+  auto middle = used.begin() + static_cast<std::ptrdiff_t>(used.size() / 2);
+  std::nth_element(used.begin(), middle, used.end());
+  const Clock::time_point threshold = *middle;
+  for (auto it = shard.streams.begin();
+       it != shard.streams.end() && shard.unpublished > max_unpublished_per_shard / 2;) {
+    if (it->second.top == 0 && it->second.last_used <= threshold) {
+      it = shard.streams.erase(it);
+      --shard.unpublished;
     } else {
       ++it;
     }
@@ -88,6 +119,7 @@ StreamPosition MemoryBroker::publish(std::string_view channel, Publication publi
   }
   const auto now = Clock::now();
   Stream& stream = stream_of(shard, channel, policy, now);
+  if (stream.top == 0) --shard.unpublished;
   publication.offset = ++stream.top;
   publication.published = now;
   stream.kept.push_back(std::move(publication));
@@ -186,6 +218,7 @@ void MemoryBroker::restore(SavedStream saved) {
   Shard& shard = shard_for(saved.channel);
   std::lock_guard lock(shard.mutex);
   Stream& stream = shard.streams[saved.channel];
+  if (stream.top == 0 && !stream.epoch.empty()) --shard.unpublished;  // one being replaced
   stream.epoch = std::move(saved.epoch);
   stream.top = saved.top;
   stream.policy = saved.policy;

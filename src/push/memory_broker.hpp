@@ -61,6 +61,7 @@ class MemoryBroker final : public Broker {
     std::mutex mutex;
     std::unordered_map<std::string, Stream> streams;
     std::uint32_t uses_since_sweep = 0;
+    std::size_t unpublished = 0;  // streams never published to (made by subscribing)
   };
 
   Shard& shard_for(std::string_view channel);
@@ -76,6 +77,10 @@ class MemoryBroker final : public Broker {
   // published to, which subscribers and readers of any name make): the
   // map stays as large as the channels in use, whatever names clients try.
   static void sweep(Shard& shard, std::chrono::steady_clock::time_point now);
+  // Before a stream is made for a subscription: keeps the streams nobody
+  // published to under a bound per shard, forgetting the least recently
+  // used of them (a client subscribing to name after name makes them).
+  static void make_room_for_unpublished(Shard& shard, std::chrono::steady_clock::time_point now);
 
   Sink& sink_;
   std::array<Shard, 16> shards_;

@@ -492,3 +492,29 @@ TEST(PushMemoryBroker, ReadingTheHistoryOfAnUnknownChannelMakesNoStream) {
 
 }  // namespace
 }  // namespace duplex::test
+
+namespace duplex::test {
+namespace {
+
+TEST(PushMemoryBroker, StreamsMadeBySubscribingAloneAreBounded) {
+  // A client subscribing to name after name makes a stream (an epoch) for
+  // each; past a bound per shard the least recently used of those are
+  // forgotten, while channels that were published to keep theirs.
+  RecordingSink sink;
+  MemoryBroker broker(sink);
+  const HistoryPolicy policy{10, std::chrono::seconds(60)};
+  Publication p;
+  p.data = "1";
+  const auto kept = broker.publish("published", p, policy);
+  for (int i = 0; i < 100'000; ++i) {
+    broker.subscribe("probe-" + std::to_string(i), std::nullopt, policy, 300, [] {});
+  }
+  EXPECT_LE(broker.stream_count(), 16u * 4096u + 1u);
+  EXPECT_GE(broker.stream_count(), 16u * 4096u / 4);  // the recent ones stay
+  const auto h = broker.history("published", {.limit = -1}, policy);
+  EXPECT_EQ(h.top.epoch, kept.epoch);
+  EXPECT_EQ(h.top.offset, 1u);
+}
+
+}  // namespace
+}  // namespace duplex::test
