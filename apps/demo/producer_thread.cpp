@@ -9,12 +9,14 @@ void ProducerThread::start(Step step) {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
   stopping_ = false;
+  // The thread starts with every signal blocked (a new thread inherits the
+  // mask): SIGINT, SIGTERM, SIGQUIT and SIGHUP belong to the server's
+  // signalfd, and a thread that left one open would take it and end the
+  // process with its default action.
+  sigset_t all, before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &before);
   thread_ = std::thread([this, step = std::move(step)] {
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::unique_lock held(mutex_);
     while (!stopping_) {
       held.unlock();
@@ -23,6 +25,7 @@ void ProducerThread::start(Step step) {
       wake_.wait_for(held, wait, [this] { return stopping_; });
     }
   });
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 void ProducerThread::stop() {

@@ -1,8 +1,8 @@
 // A thread of the demo's own that runs a step, waits, and runs it again
 // until stopped: the producers that publish without any client asking
-// (prices, generated comments). It blocks SIGINT/SIGTERM, which belong to
-// the server's signalfd (a thread that left them unblocked would take them
-// and die of them).
+// (prices, generated comments). It blocks every signal: the server's
+// signalfd reads SIGINT, SIGTERM, SIGQUIT and SIGHUP (a thread that left
+// one unblocked would take it and end the process with its default).
 #pragma once
 
 #include <chrono>

@@ -2,9 +2,7 @@
 
 #include <duplex/push/config.hpp>
 
-#include <csignal>
 #include <cstdio>
-#include <ctime>
 
 namespace duplex::cli {
 namespace {
@@ -106,34 +104,6 @@ bool build_push_options(const PushArgs& a, bool demo_on_loopback, push::PushOpti
   if (given(a, "allow-publish-for-client") || demo_on_loopback) c.allow_publish_for_client = true;
   for (const std::string& ns : a.namespaces) o.namespaces[ns] = c;
   return true;
-}
-
-ReloadOnHangup::ReloadOnHangup(std::function<void()> reload) {
-  sigset_t hangup;
-  sigemptyset(&hangup);
-  sigaddset(&hangup, SIGHUP);
-  // The threads started from now on (the server's) keep SIGHUP blocked,
-  // so only sigtimedwait below takes it.
-  pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
-  // The waiter itself starts with every signal blocked: SIGINT and SIGTERM
-  // are for the server's signalfd, and a thread that left them open would
-  // take them and end the process.
-  sigset_t all, before;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &before);
-  waiter_ = std::thread([this, hangup, reload = std::move(reload)] {
-    // Woken every quarter second to see whether to stop.
-    const timespec quarter{0, 250'000'000};
-    while (!stop_.load()) {
-      if (sigtimedwait(&hangup, nullptr, &quarter) == SIGHUP) reload();
-    }
-  });
-  pthread_sigmask(SIG_SETMASK, &before, nullptr);
-}
-
-ReloadOnHangup::~ReloadOnHangup() {
-  stop_.store(true);
-  waiter_.join();
 }
 
 }  // namespace duplex::cli

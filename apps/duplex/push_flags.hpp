@@ -1,14 +1,11 @@
-// `duplex serve`'s push server options: the flags, the configuration file
-// (--config), and reading them again on SIGHUP.
+// `duplex serve`'s push server options: the flags and the configuration
+// file (--config), which serve reads again on SIGHUP.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <duplex/push/push_server.hpp>
 
-#include <atomic>
-#include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace duplex::cli {
@@ -40,20 +37,5 @@ void add_push_flags(CLI::App* cmd, PushArgs& args);
 // `demo_on_loopback`, anonymous connections and client publishing on.
 // False (and a one-line message on stderr) when a file cannot be used.
 bool build_push_options(const PushArgs& args, bool demo_on_loopback, push::PushOptions& out);
-
-// Runs `reload` on a thread of its own each time the process gets SIGHUP,
-// from construction to destruction. Construct it before any other thread
-// starts (it blocks SIGHUP for the threads started after it).
-class ReloadOnHangup {
- public:
-  explicit ReloadOnHangup(std::function<void()> reload);
-  ~ReloadOnHangup();
-  ReloadOnHangup(const ReloadOnHangup&) = delete;
-  ReloadOnHangup& operator=(const ReloadOnHangup&) = delete;
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread waiter_;
-};
 
 }  // namespace duplex::cli

@@ -11,7 +11,6 @@
 #include <duplex/server.hpp>
 #include <duplex/transport_error.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -95,25 +94,23 @@ int run_serve(const ServeArgs& a) {
     return true;
   };
   std::unique_ptr<push::PushServer> push_server;
-  // What the SIGHUP thread reloads, once it exists (set after the push
-  // server is made; that thread must not read push_server itself).
-  std::atomic<push::PushServer*> reloadable{nullptr};
   bool api_usable = false;
-  // Before the server's threads start: they inherit SIGHUP blocked.
-  ReloadOnHangup reload([&reloadable, &make_push_options, log = options.log] {
-    push::PushOptions o;
-    push::PushServer* target = reloadable.load();
-    if (!target || !make_push_options(o)) return;  // the message says why; nothing changes
-    target->reload(std::move(o));
-    log(LogLevel::warning, "SIGHUP: configuration read again");
-  });
+  // SIGHUP reads the configuration again, on the server's first loop (set
+  // before run(), which is when the push server exists).
+  if (!a.echo && !a.broadcast) {
+    options.on_hangup = [&push_server, &make_push_options, log = options.log] {
+      push::PushOptions o;
+      if (!push_server || !make_push_options(o)) return;  // the message says why; nothing changes
+      push_server->reload(std::move(o));
+      log(LogLevel::warning, "SIGHUP: configuration read again");
+    };
+  }
   Server server(options);
   if (!a.echo && !a.broadcast) {
     push::PushOptions push_opts;
     if (!make_push_options(push_opts)) return 1;
     api_usable = !push_opts.api_key.empty() || push_opts.api_insecure;
     push_server = std::make_unique<push::PushServer>(server, std::move(push_opts));
-    reloadable.store(push_server.get());
   }
   std::unique_ptr<demo::Demo> demo_app;
   if (a.echo || a.broadcast) {

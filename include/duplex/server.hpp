@@ -138,6 +138,10 @@ struct ServerOptions {
   /// `run()` should block them too, or one of them may take the signal.
   /// False leaves signals to the application (call `stop()` yourself).
   bool handle_signals = true;
+  /// With `handle_signals`: called on the first loop's thread each time the
+  /// process gets SIGHUP while `run()` runs (to read a configuration again,
+  /// say). Unset: SIGHUP is left alone.
+  std::function<void()> on_hangup;
   /// Connection-level log lines; warnings go to stderr when this is empty.
   /// Called on loop threads (see `LogSink`).
   LogSink log;

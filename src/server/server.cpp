@@ -17,12 +17,15 @@
 namespace duplex {
 namespace {
 
-// Turns SIGINT/SIGTERM/SIGQUIT into a graceful stop, read through a signalfd on the
-// first loop (the signals are blocked in every server thread).
+// Turns SIGINT/SIGTERM/SIGQUIT into a graceful stop, and SIGHUP into a call
+// of ServerOptions::on_hangup, read through a signalfd on the first loop
+// (the signals are blocked in every server thread; no thread of its own, so
+// a one-loop server stays a single-threaded process).
 class SignalWatcher final : public transport::ReadableHandler {
  public:
-  SignalWatcher(transport::EventLoop& loop, Server& server, const sigset_t& set)
-      : loop_(loop), server_(server) {
+  SignalWatcher(transport::EventLoop& loop, Server& server, const sigset_t& set,
+                std::function<void()> on_hangup)
+      : loop_(loop), server_(server), on_hangup_(std::move(on_hangup)) {
     fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd_ >= 0 && loop_.watch_readable(fd_, *this)) {
       ::close(fd_);
@@ -37,14 +40,21 @@ class SignalWatcher final : public transport::ReadableHandler {
   }
   void on_readable() override {
     signalfd_siginfo info;
+    bool stop = false;
     while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      if (info.ssi_signo == SIGHUP && on_hangup_) {
+        on_hangup_();
+      } else {
+        stop = true;
+      }
     }
-    server_.stop();
+    if (stop) server_.stop();
   }
 
  private:
   transport::EventLoop& loop_;
   Server& server_;
+  std::function<void()> on_hangup_;
   int fd_ = -1;
 };
 
@@ -225,13 +235,15 @@ Status Server::run() {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGQUIT);  // its default (a core dump, no close frames) helps nobody
+    if (state_->options.on_hangup) sigaddset(&signals, SIGHUP);
   }
   // Blocked before the threads start, so they inherit the mask and the
   // signals reach only the signalfd.
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
   std::unique_ptr<SignalWatcher> watcher;
   if (state_->options.handle_signals) {
-    watcher = std::make_unique<SignalWatcher>(state_->loops[0]->loop(), *this, signals);
+    watcher = std::make_unique<SignalWatcher>(state_->loops[0]->loop(), *this, signals,
+                                              state_->options.on_hangup);
   }
   if (state_->stopping.load()) {
     for (auto& l : state_->loops) l->request_shutdown();

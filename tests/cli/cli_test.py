@@ -260,6 +260,26 @@ class ServeAndConnect(unittest.TestCase):
             asyncio.run(scenario(server))
             self.assertEqual(server.proc.wait(timeout=TIMEOUT), 0)
 
+    def test_demo_mode_survives_sighup_and_stops_gracefully_on_sigquit(self):
+        # The demo's producer threads must not take the signals the server
+        # reads (one that did would end the process with its default).
+        proc = subprocess.Popen([DUPLEX, "serve", "--host", "127.0.0.1", "--port", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertTrue(proc.stdout.readline().startswith("listening on ws://"))
+            for _ in range(3):  # demo, push and io lines: the producers run by now
+                proc.stdout.readline()
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            self.assertIsNone(proc.poll(), "SIGHUP ended the demo server")
+            proc.send_signal(signal.SIGQUIT)
+            self.assertEqual(proc.wait(timeout=TIMEOUT), 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+
     def test_sigint_closes_clients_with_1001_and_exits_0(self):
         async def scenario(server):
             async with websockets.connect(server.url) as ws:
