@@ -2,6 +2,7 @@
 // path, optional static files, the timers and limits as options.
 #include "commands.hpp"
 #include "deflate_flags.hpp"
+#include "limit_flags.hpp"
 #include "log_format.hpp"
 #include "push_flags.hpp"
 
@@ -26,10 +27,7 @@ struct ServeArgs {
   unsigned threads = 0;
   std::string io = "auto";
   std::string static_dir;
-  double idle_timeout = 120;
-  double ping_interval = 30;
-  std::uint64_t max_message = 16 * 1024 * 1024;
-  std::size_t fragment_size = 0;
+  LimitArgs limits;
   std::vector<std::string> origins;
   bool allow_missing_origin = false;
   bool echo = false;
@@ -49,10 +47,6 @@ bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost";
 }
 
-std::chrono::milliseconds seconds(double s) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
-}
-
 void log_close(WebSocket& ws, CloseCode code, std::string_view reason) {
   // The path and the reason come from the peer: escaped, so that they
   // cannot forge log lines or drive the terminal.
@@ -68,15 +62,14 @@ int run_serve(const ServeArgs& a) {
   options.threads = a.threads;
   options.io = parse_io_backend(a.io).value_or(IoBackend::automatic);
   options.static_dir = a.static_dir;
-  options.idle_timeout = seconds(a.idle_timeout);
-  options.ping_interval = seconds(a.ping_interval);
-  options.max_message_size = a.max_message;
-  options.fragment_size = a.fragment_size;
+  apply_limit_flags(a.limits, options);
   options.allowed_origins = a.origins;
   // With --origin, a request without an Origin (not from a browser) is
   // refused too, as the help says, unless asked otherwise.
   options.require_origin = !a.allow_missing_origin;
-  options.tls = {a.tls_cert, a.tls_key, !a.no_tickets};
+  options.tls.cert_file = a.tls_cert;
+  options.tls.key_file = a.tls_key;
+  options.tls.session_tickets = !a.no_tickets;
   options.deflate = a.deflate;
   const bool verbose = a.verbose;
   options.log = make_log_sink(a.log_format == "json" ? LogFormat::json : LogFormat::text, verbose);
@@ -207,21 +200,6 @@ Run add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--static", args->static_dir, "Serve files from this directory for GET/HEAD")
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("--idle-timeout", args->idle_timeout,
-                  "Close connections silent this long (seconds, 0: never)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_option(
-         "--ping-interval", args->ping_interval,
-         "Ping quiet connections this often; drop those that do not answer (seconds, 0: never)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_option("--max-message", args->max_message,
-                  "Largest message accepted, in bytes (larger: close 1009)")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
-      ->capture_default_str();
-  cmd->add_option("--fragment-size", args->fragment_size,
-                  "Send messages longer than this in frames of this many bytes (0: one frame)");
   auto* origin =
       cmd->add_option("--origin", args->origins,
                       "Allowed Origin (repeatable; others, and requests without one, get 403)");
@@ -245,6 +223,7 @@ Run add_serve_command(CLI::App& app) {
   cert->needs(key);
   key->needs(cert);
   add_deflate_flags(cmd, args->deflate);
+  add_limit_flags(cmd, args->limits);
 
   // The push server (Centrifugo's protocol and API), in the default mode.
   add_push_flags(cmd, args->push);

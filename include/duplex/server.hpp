@@ -81,6 +81,10 @@ struct ServerStats {
   std::size_t topics = 0;                   ///< topics with at least one subscriber
   std::uint64_t messages_dropped = 0;       ///< published messages dropped for slow consumers
   std::uint64_t slow_consumers_closed = 0;  ///< subscribers closed for being slow
+  /// Connections refused by `max_connections` or `max_connections_per_address`
+  /// (answered 503).
+  std::uint64_t connections_refused = 0;
+  std::uint64_t rate_limited_closed = 0;  ///< closed for `max_messages_per_second`
 };
 
 /// wss:// settings.
@@ -91,6 +95,17 @@ struct TlsServerOptions {
   /// but issuing them leaves each connection ~8 KiB heavier (OpenSSL 3):
   /// turn them off for servers that hold very many idle connections.
   bool session_tickets = true;
+  /// The oldest protocol accepted: "1.2" or "1.3".
+  std::string min_version = "1.2";
+  /// TLS 1.2 cipher list (OpenSSL syntax). The default is Mozilla's
+  /// "intermediate" policy: forward-secret AEAD suites only (no RSA key
+  /// exchange, no CBC, no SHA-1). TLS 1.3 suites are all AEAD and forward
+  /// secret; OpenSSL's defaults are kept for them.
+  std::string ciphers =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+      "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
 };
 
 /// The server's settings. Those a route can change (`RouteOptions`) are
@@ -104,8 +119,28 @@ struct ServerOptions {
   IoBackend io = IoBackend::automatic;
 
   std::uint64_t max_message_size = 16 * 1024 * 1024;  ///< larger messages: close 1009
+  /// Frames one message may come in (a flood of empty continuation frames
+  /// would otherwise keep a message open for ever); more: close 1009. 0: no limit.
+  std::uint32_t max_fragments = 65536;
+  /// Data messages a connection may send per second, on average over a
+  /// burst of as many (a token bucket); faster: close 1008. 0: no limit.
+  std::uint32_t max_messages_per_second = 0;
   /// Send messages longer than this in frames of this size (0: never).
   std::size_t fragment_size = 0;
+
+  /// Connections open at once (WebSocket or plain HTTP) over every loop;
+  /// past it a new connection's request is answered 503 with Retry-After.
+  /// 0: 15/16 of the process's open-file limit, read at `listen()`.
+  std::size_t max_connections = 0;
+  /// Connections open at once from one client address (its IP); past it,
+  /// 503. 0: no limit, the default: behind a proxy or a NAT, many users
+  /// share one address.
+  std::size_t max_connections_per_address = 0;
+  /// Connections still in their opening handshake at once (a defence
+  /// against clients that connect and say nothing, with
+  /// `handshake_timeout`); past it the server stops accepting for a moment,
+  /// and new connections wait in the kernel's backlog.
+  std::size_t max_pending_handshakes = 16384;
 
   /// Outgoing bytes a connection may have queued before the server stops
   /// reading from it (so a peer that does not read cannot grow our memory).
@@ -140,7 +175,8 @@ struct ServerOptions {
   bool handle_signals = true;
   /// With `handle_signals`: called on the first loop's thread each time the
   /// process gets SIGHUP while `run()` runs (to read a configuration again,
-  /// say). Unset: SIGHUP is left alone.
+  /// say), after the TLS certificate and key are read again (`reload_tls()`).
+  /// Unset, without TLS: SIGHUP is left alone.
   std::function<void()> on_hangup;
   /// Connection-level log lines; warnings go to stderr when this is empty.
   /// Called on loop threads (see `LogSink`).
@@ -151,6 +187,9 @@ struct ServerOptions {
 struct RouteOptions {
   std::optional<std::uint64_t> max_message_size;  ///< as ServerOptions::max_message_size
   std::optional<std::size_t> fragment_size;       ///< as ServerOptions::fragment_size
+  std::optional<std::uint32_t> max_fragments;     ///< as ServerOptions::max_fragments
+  std::optional<std::uint32_t>
+      max_messages_per_second;  ///< as ServerOptions::max_messages_per_second
   /// permessage-deflate on this route (with `ServerOptions::deflate`'s
   /// settings, enabled or not there); unset: as the server.
   std::optional<bool> compression;
@@ -206,6 +245,11 @@ class Server {
   /// Thread-safe: closes every connection with 1001, waits up to
   /// `shutdown_timeout`, then makes `run()` return.
   void stop();
+  /// Thread-safe: reads the TLS certificate chain and key files again (a
+  /// renewed certificate); connections accepted from then on use them,
+  /// open ones keep theirs. On failure the old ones stay and the status
+  /// says why. Without TLS there is nothing to do. `run()` does it on SIGHUP.
+  Status reload_tls();
 
   /// Thread-safe: sends to every subscriber of `topic` (framed once,
   /// shared by all of them). Messages from one thread reach each subscriber
@@ -236,6 +280,8 @@ class Server {
  private:
   std::error_code add_route(std::string path, std::shared_ptr<const detail::Callbacks> callbacks,
                             RouteOptions options);
+  // SIGHUP: reload_tls(), then ServerOptions::on_hangup.
+  void hang_up();
 
   std::unique_ptr<detail::ServerState> state_;
 };

@@ -35,6 +35,7 @@ Connection::Connection(const ConnectionOptions& options)
       auto_pong_(options.auto_pong),
       max_message_(options.max_message_size),
       max_frame_(options.max_frame_size),
+      max_fragments_(options.max_fragments),
       fragment_size_(options.fragment_size),
       mask_source_(options.mask_source) {}
 
@@ -205,12 +206,16 @@ ProtocolError Connection::check_header() noexcept {
     if (!message_active_) return ProtocolError::unexpected_continuation;
     // RFC 7692 6: RSV1 belongs on the first frame of a message only.
     if (frame_.rsv) return ProtocolError::reserved_bits_set;
+    if (++message_frames_ > max_fragments_ && max_fragments_ != 0) {
+      return ProtocolError::too_many_fragments;
+    }
   } else {
     if (message_active_) return ProtocolError::expected_continuation;
     message_active_ = true;
     message_opcode_ = static_cast<Opcode>(op);
     message_encoded_ = (frame_.rsv & rsv1_bit) != 0;
     message_wire_size_ = 0;
+    message_frames_ = 1;
     utf8_.reset();
     if (partial_) partial_->message.clear();
   }

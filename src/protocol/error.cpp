@@ -33,6 +33,8 @@ class ProtocolCategory final : public std::error_category {
       case ProtocolError::invalid_utf8: return "text message is not valid UTF-8";
       case ProtocolError::frame_too_big: return "frame larger than the configured maximum";
       case ProtocolError::message_too_big: return "message larger than the configured maximum";
+      case ProtocolError::too_many_fragments:
+        return "message in more frames than the configured maximum";
       case ProtocolError::invalid_compressed_data: return "compressed message does not inflate";
     }
     return "unknown protocol error";
@@ -176,7 +178,8 @@ CloseCode close_code_for(ProtocolError e) noexcept {
     case ProtocolError::invalid_close_reason:
     case ProtocolError::invalid_compressed_data: return CloseCode::invalid_payload;
     case ProtocolError::frame_too_big:
-    case ProtocolError::message_too_big: return CloseCode::message_too_big;
+    case ProtocolError::message_too_big:
+    case ProtocolError::too_many_fragments: return CloseCode::message_too_big;
     default: return CloseCode::protocol_error;
   }
 }

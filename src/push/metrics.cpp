@@ -42,6 +42,12 @@ std::string prometheus_text(PushCore& core) {
          "Publications a slow subscriber missed (its queue was full).", server.messages_dropped);
   metric(out, "duplex_slow_consumers_closed_total", "counter",
          "Subscribers closed for being too slow.", server.slow_consumers_closed);
+  metric(out, "duplex_connections_refused_total", "counter",
+         "Connections answered 503 for max_connections or max_connections_per_address.",
+         server.connections_refused);
+  metric(out, "duplex_rate_limited_closed_total", "counter",
+         "Connections closed for sending more than max_messages_per_second.",
+         server.rate_limited_closed);
   metric(out, "duplex_push_broker_up", "gauge", "1 while the broker works (memory: always).", 1);
 
   const std::string_view name = "duplex_push_publish_duration_seconds";

@@ -5,9 +5,12 @@
 #include <duplex/transport_error.hpp>
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <climits>
 #include <csignal>
 #include <cstdio>
@@ -58,6 +61,14 @@ class SignalWatcher final : public transport::ReadableHandler {
   int fd_ = -1;
 };
 
+// 15/16 of the open-file limit: the rest stays for refusing connections
+// past the limit with an answer, the listening sockets, files and logs.
+std::size_t default_max_connections() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return std::max<std::size_t>(16, limit.rlim_cur / 16 * 15);
+}
+
 std::int64_t ms(std::chrono::milliseconds d) {
   return d.count();
 }
@@ -70,6 +81,7 @@ ServerState::ServerState(ServerOptions o) : options(std::move(o)) {
   handshake_binding.settings.handshake_timeout_ms = ms(options.handshake_timeout);
   handshake_binding.settings.close_timeout_ms = ms(options.close_timeout);
   handshake_binding.settings.protocol.role = protocol::Role::server;
+  refusal_bindings[0] = refusal_bindings[1] = handshake_binding;
   policy.limits = options.http_limits;
   policy.allowed_origins = options.allowed_origins;
   policy.allow_missing_origin = !options.require_origin;
@@ -93,6 +105,8 @@ server::Route ServerState::make_route(std::string path, std::shared_ptr<const Ca
   s.protocol.max_message_size = r.max_message_size.value_or(o.max_message_size);
   s.protocol.max_frame_size = s.protocol.max_message_size;
   s.protocol.fragment_size = r.fragment_size.value_or(o.fragment_size);
+  s.protocol.max_fragments = r.max_fragments.value_or(o.max_fragments);
+  s.max_messages_per_second = r.max_messages_per_second.value_or(o.max_messages_per_second);
   s.max_backpressure = r.max_backpressure.value_or(o.max_backpressure);
   s.handshake_timeout_ms = ms(o.handshake_timeout);
   s.idle_timeout_ms = ms(r.idle_timeout.value_or(o.idle_timeout));
@@ -102,6 +116,45 @@ server::Route ServerState::make_route(std::string path, std::shared_ptr<const Ca
   route.slow_consumer = r.slow_consumer.value_or(o.slow_consumer);
   route.slow_consumer_close_code = r.slow_consumer_close_code.value_or(o.slow_consumer_close_code);
   return route;
+}
+
+void ServerState::warn(server::WarningCause cause, std::string_view text) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
+  if (auto line = warnings.admit(cause, text, now.count())) log(LogLevel::warning, *line);
+}
+
+bool ServerState::take_address_slot(const std::string& host) {
+  std::lock_guard lock(addresses_mutex);
+  std::size_t& n = connections_per_address[host];
+  if (n >= options.max_connections_per_address) {
+    if (n == 0) connections_per_address.erase(host);
+    return false;
+  }
+  ++n;
+  return true;
+}
+
+void ServerState::give_back_address_slot(const std::string& host) {
+  std::lock_guard lock(addresses_mutex);
+  auto it = connections_per_address.find(host);
+  if (it == connections_per_address.end()) return;
+  if (--it->second == 0) connections_per_address.erase(it);
+}
+
+std::shared_ptr<transport::TlsContext> ServerState::tls_context() const {
+  std::lock_guard lock(tls_mutex);
+  return tls;
+}
+
+std::shared_ptr<transport::TlsContext> ServerState::make_tls_context(std::string& error) const {
+  const TlsServerOptions& t = options.tls;
+  return transport::TlsContext::server({.cert_file = t.cert_file,
+                                        .key_file = t.key_file,
+                                        .session_tickets = t.session_tickets,
+                                        .min_version = t.min_version,
+                                        .ciphers = t.ciphers},
+                                       error);
 }
 
 void ServerState::log(LogLevel level, std::string_view text) const {
@@ -182,8 +235,7 @@ Status Server::listen() {
   const ServerOptions& o = state_->options;
   if (!o.tls.cert_file.empty() || !o.tls.key_file.empty()) {
     std::string why;
-    state_->tls =
-        transport::TlsContext::server(o.tls.cert_file, o.tls.key_file, o.tls.session_tickets, why);
+    state_->tls = state_->make_tls_context(why);
     if (!state_->tls) {
       state_->log(LogLevel::info, why);
       return {TransportError::tls_configuration, why};
@@ -192,6 +244,7 @@ Status Server::listen() {
   if (!o.static_dir.empty() && state_->static_root.empty()) {
     return {std::make_error_code(std::errc::no_such_file_or_directory), o.static_dir};
   }
+  state_->max_connections = o.max_connections ? o.max_connections : default_max_connections();
   transport::Address address;
   if (const auto ec = transport::resolve_blocking(o.host, o.port, address)) return {ec, o.host};
   unsigned threads = o.threads ? o.threads : std::thread::hardware_concurrency();
@@ -235,15 +288,17 @@ Status Server::run() {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGQUIT);  // its default (a core dump, no close frames) helps nobody
-    if (state_->options.on_hangup) sigaddset(&signals, SIGHUP);
+    if (state_->options.on_hangup || state_->tls) sigaddset(&signals, SIGHUP);
   }
   // Blocked before the threads start, so they inherit the mask and the
   // signals reach only the signalfd.
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
   std::unique_ptr<SignalWatcher> watcher;
   if (state_->options.handle_signals) {
+    std::function<void()> on_hangup;
+    if (state_->options.on_hangup || state_->tls) on_hangup = [this] { hang_up(); };
     watcher = std::make_unique<SignalWatcher>(state_->loops[0]->loop(), *this, signals,
-                                              state_->options.on_hangup);
+                                              std::move(on_hangup));
   }
   if (state_->stopping.load()) {
     for (auto& l : state_->loops) l->request_shutdown();
@@ -312,7 +367,30 @@ ServerStats Server::stats() const {
   s.connections = state_->connections.load(std::memory_order_relaxed);
   s.messages_dropped = state_->messages_dropped.load(std::memory_order_relaxed);
   s.slow_consumers_closed = state_->slow_consumers_closed.load(std::memory_order_relaxed);
+  s.connections_refused = state_->connections_refused.load(std::memory_order_relaxed);
+  s.rate_limited_closed = state_->rate_limited_closed.load(std::memory_order_relaxed);
   return s;
+}
+
+Status Server::reload_tls() {
+  if (!state_->tls_context()) return {};
+  std::string why;
+  auto fresh = state_->make_tls_context(why);
+  if (!fresh) return {TransportError::tls_configuration, why};
+  std::lock_guard lock(state_->tls_mutex);
+  state_->tls = std::move(fresh);
+  return {};
+}
+
+void Server::hang_up() {
+  if (state_->tls_context()) {
+    if (const Status s = reload_tls(); !s) {
+      state_->log(LogLevel::warning, "SIGHUP: keeping the TLS certificate in use: " + s.message());
+    } else {
+      state_->log(LogLevel::warning, "SIGHUP: TLS certificate and key read again");
+    }
+  }
+  if (state_->options.on_hangup) state_->options.on_hangup();
 }
 
 void Server::stop() {

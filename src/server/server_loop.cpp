@@ -3,10 +3,17 @@
 #include "server_session.hpp"
 #include "server_state.hpp"
 
+#include <unistd.h>
+
 #include <cstring>
 
 namespace duplex::server {
 namespace {
+
+// How long accepting stops while too many handshakes are under way: short,
+// so that connections waiting in the backlog are taken soon after room is
+// made.
+constexpr std::int64_t hold_accepting_ms = 20;
 
 ServerSession& server_session(session::Session& s) {
   return static_cast<ServerSession&>(s);
@@ -24,6 +31,7 @@ ServerLoop::ServerLoop(detail::ServerState& server, int listen_fd, std::size_t i
 
 ServerLoop::~ServerLoop() {
   listener_.reset();
+  close_parked();
   // Sessions still here never opened (shutdown drops them) or the loop
   // never ran: nothing to report, only memory to give back.
   while (session::Session* s = sessions_.front()) {
@@ -48,19 +56,81 @@ void ServerLoop::log(LogLevel level, std::string_view text) {
 // ---------------------------------------------------------------- accepting
 
 void ServerLoop::on_accept(int fd, const transport::Address& peer) {
-  auto* session = new (session_memory_.take()) ServerSession(*this, peer);
+  detail::ServerState& s = server_;
+  const std::size_t pending = s.pending_handshakes.load(std::memory_order_relaxed);
+  if (pending >= s.options.max_pending_handshakes || !parked_.empty()) {
+    // Clients that connect and say nothing, or a storm of reconnects:
+    // the next ones wait in the kernel's backlog (their requests are not
+    // read, and cost us nothing) until these finish or time out. Those
+    // the kernel already handed over wait here, unread, in order.
+    parked_.push_back({fd, peer});
+    if (listener_) listener_->hold(hold_accepting_ms);
+    s.warn(WarningCause::pending_limit,
+           std::to_string(pending) +
+               " connections are in their opening handshake (max_pending_handshakes): new "
+               "ones wait");
+    return;
+  }
+  start_session(fd, peer);
+}
+
+void ServerLoop::start_session(int fd, const transport::Address& peer) {
+  detail::ServerState& s = server_;
+  // Over a limit, the connection still gets a session: it answers the
+  // request with 503 (a dropped connection would look like a network
+  // fault and be retried at once).
+  ServerSession::Refusal refusal = ServerSession::Refusal::none;
+  if (s.connections.load(std::memory_order_relaxed) >= s.max_connections) {
+    refusal = ServerSession::Refusal::server_full;
+    s.warn(WarningCause::connection_limit,
+           "refusing connections with 503: " + std::to_string(s.max_connections) +
+               " are open (max_connections)");
+  } else if (s.options.max_connections_per_address != 0 && !s.take_address_slot(peer.host())) {
+    refusal = ServerSession::Refusal::address_full;
+    s.warn(WarningCause::address_limit, "refusing connections from " + peer.host() + " with 503: " +
+                                            std::to_string(s.options.max_connections_per_address) +
+                                            " are open from there (max_connections_per_address)");
+  }
+  if (refusal != ServerSession::Refusal::none) {
+    s.connections_refused.fetch_add(1, std::memory_order_relaxed);
+  }
+  auto* session = new (session_memory_.take()) ServerSession(*this, peer, refusal);
   sessions_.push_front(*session);
-  server_.connections.fetch_add(1, std::memory_order_relaxed);
+  s.connections.fetch_add(1, std::memory_order_relaxed);
+  s.pending_handshakes.fetch_add(1, std::memory_order_relaxed);
   session->start(fd);
 }
 
-void ServerLoop::on_accept_paused(int error) {
-  const std::int64_t now = loop_->now();
-  if (now - last_accept_warning_ >= 1000) {
-    last_accept_warning_ = now;
-    server_.log(LogLevel::warning, std::string("accept failed: ") + std::strerror(error) +
-                                       "; pausing new connections for 100 ms");
+bool ServerLoop::may_accept() {
+  const auto room = [this] {
+    return server_.pending_handshakes.load(std::memory_order_relaxed) <
+           server_.options.max_pending_handshakes;
+  };
+  std::size_t taken = 0;
+  while (taken < parked_.size() && room() && !shutting_down_) {
+    start_session(parked_[taken].fd, parked_[taken].peer);
+    ++taken;
   }
+  parked_.erase(parked_.begin(), parked_.begin() + static_cast<std::ptrdiff_t>(taken));
+  return parked_.empty() && room();
+}
+
+void ServerLoop::close_parked() noexcept {
+  for (const Parked& p : parked_) ::close(p.fd);
+  parked_.clear();
+}
+
+void ServerLoop::handshake_finished() {
+  server_.pending_handshakes.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ServerLoop::on_accept_paused(int error) {
+  server_.warn(WarningCause::accept_failed, std::string("accept failed: ") + std::strerror(error) +
+                                                "; pausing new connections for 100 ms");
+}
+
+void ServerLoop::note_rate_limited(session::Session&) {
+  server_.rate_limited_closed.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ServerLoop::session_closed(session::Session& s) {
@@ -71,6 +141,8 @@ void ServerLoop::session_closed(session::Session& s) {
   }
   sessions_.remove(session);
   server_.connections.fetch_sub(1, std::memory_order_relaxed);
+  if (!session.opened()) handshake_finished();
+  if (session.holds_address_slot()) server_.give_back_address_slot(session.peer().host());
   loop_->defer([this, s = &session] {
     s->~ServerSession();
     session_memory_.give_back(s);
@@ -152,6 +224,7 @@ void ServerLoop::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   if (listener_) listener_->close();
+  close_parked();
   sessions_.for_each([](session::Session& s) { server_session(s).shut_down(); });
   if (sessions_.empty()) {
     loop_->stop();

@@ -34,6 +34,7 @@ class ServerLoop final : public session::Host,
 
   transport::EventLoop& loop() noexcept { return *loop_; }
   detail::ServerState& server() noexcept { return server_; }
+  const detail::ServerState& server() const noexcept { return server_; }
   void run();
 
   // Any thread: stop accepting, close every connection (1001), wait up to
@@ -51,6 +52,9 @@ class ServerLoop final : public session::Host,
   // session::Host
   void log(LogLevel level, std::string_view text) override;
   void session_closed(session::Session& session) override;
+  void note_rate_limited(session::Session& session) override;
+  // A session of this loop is done with its opening handshake (it opened).
+  void handshake_finished();
   bool subscribe(session::Session& session, std::string_view topic) override;
   bool unsubscribe(session::Session& session, std::string_view topic) override;
   bool is_subscribed(const session::Session& session, std::string_view topic) const override;
@@ -60,7 +64,10 @@ class ServerLoop final : public session::Host,
  private:
   void on_accept(int fd, const transport::Address& peer) override;
   void on_accept_paused(int error) override;
-  void flush() override;  // hands published messages to the other loops
+  bool may_accept() override;  // fewer than max_pending_handshakes under way
+  void flush() override;       // hands published messages to the other loops
+  void start_session(int fd, const transport::Address& peer);
+  void close_parked() noexcept;
   // Delivers to this loop's subscribers.
   void deliver_here(std::string_view topic, PublishedMessage& message, const ServerSession* skip);
   void begin_shutdown();
@@ -81,7 +88,13 @@ class ServerLoop final : public session::Host,
   TopicRegistry<ServerSession> registry_;
   std::vector<std::vector<Outgoing>> outbox_;  // per destination loop
   bool shutting_down_ = false;
-  std::int64_t last_accept_warning_ = -1'000'000;
+  // Connections accepted while max_pending_handshakes were under way, not
+  // read yet: started, oldest first, as handshakes finish.
+  struct Parked {
+    int fd;
+    transport::Address peer;
+  };
+  std::vector<Parked> parked_;
   TimerId shutdown_deadline_ = 0;
 };
 

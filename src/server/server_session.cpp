@@ -14,8 +14,32 @@
 
 namespace duplex::server {
 
-ServerSession::ServerSession(ServerLoop& owner, const transport::Address& peer)
-    : Session(owner.loop(), owner, owner.server().handshake_binding, peer) {}
+namespace {
+
+const session::Binding& binding_for(detail::ServerState& server, ServerSession::Refusal refusal) {
+  switch (refusal) {
+    case ServerSession::Refusal::server_full: return server.refusal_bindings[0];
+    case ServerSession::Refusal::address_full: return server.refusal_bindings[1];
+    default: return server.handshake_binding;
+  }
+}
+
+}  // namespace
+
+ServerSession::ServerSession(ServerLoop& owner, const transport::Address& peer, Refusal refusal)
+    : Session(owner.loop(), owner, binding_for(owner.server(), refusal), peer) {}
+
+ServerSession::Refusal ServerSession::refusal() const noexcept {
+  const session::Binding* b = &binding();
+  const auto& refusals = static_cast<const ServerLoop&>(host()).server().refusal_bindings;
+  if (b == &refusals[0]) return Refusal::server_full;
+  if (b == &refusals[1]) return Refusal::address_full;
+  return Refusal::none;
+}
+
+bool ServerSession::holds_address_slot() noexcept {
+  return owner().server().options.max_connections_per_address != 0 && refusal() == Refusal::none;
+}
 
 ServerLoop& ServerSession::owner() noexcept {
   return static_cast<ServerLoop&>(host());
@@ -28,7 +52,7 @@ void ServerSession::start(int fd) {
     close_socket();
     return;
   }
-  if (server.tls) use_tls(server.tls, nullptr);
+  if (auto tls = server.tls_context()) use_tls(std::move(tls), nullptr);
 }
 
 bool ServerSession::deliver(LoopDelivery& delivery) {
@@ -110,6 +134,16 @@ void ServerSession::finish_response() {
 
 void ServerSession::on_handshake_data(std::span<std::uint8_t> bytes) {
   if (finishing()) return;  // one request per connection; the rest is ignored
+  if (const Refusal refusal = this->refusal(); refusal != Refusal::none) [[unlikely]] {
+    // Answered before the request is read whole: it will not be served.
+    const protocol::HttpHeader retry{"Retry-After", "5"};
+    respond_plain(503,
+                  refusal == Refusal::server_full
+                      ? "the server is at its connection limit; try again later\n"
+                      : "too many connections from your address; try again later\n",
+                  {&retry, 1}, false);
+    return;
+  }
   if (pending_post_) {
     continue_post(bytes);
     return;
@@ -209,6 +243,7 @@ void ServerSession::upgrade(protocol::ServerHandshake& hs, std::span<std::uint8_
   set_data(data);
   log(LogLevel::info,
       "WebSocket open: " + peer().to_string() + " " + escape_for_log(request.head.path));
+  owner().handshake_finished();
   open(*chosen, leftover);
 }
 

@@ -17,7 +17,13 @@ class ServerLoop;
 
 class ServerSession final : public session::Session {
  public:
-  ServerSession(ServerLoop& owner, const transport::Address& peer);
+  // Why a connection accepted over a limit is to be answered 503.
+  enum class Refusal : std::uint8_t {
+    none,
+    server_full,   // max_connections
+    address_full,  // max_connections_per_address
+  };
+  ServerSession(ServerLoop& owner, const transport::Address& peer, Refusal refusal);
 
   // Starts reading the request on the accepted socket `fd` (and its timeout).
   void start(int fd);
@@ -28,6 +34,10 @@ class ServerSession final : public session::Session {
   // Queues a published message, unless this subscriber is too far behind
   // (then the route's slow-consumer policy applies). True when queued.
   bool deliver(LoopDelivery& delivery);
+
+  // Whether this connection counts against its address's
+  // max_connections_per_address (given back when it closes).
+  bool holds_address_slot() noexcept;
 
  private:
   void on_handshake_data(std::span<std::uint8_t> bytes) override;
@@ -69,6 +79,9 @@ class ServerSession final : public session::Session {
     std::size_t length = 0;  // Content-Length
   };
   std::unique_ptr<PendingPost> pending_post_;
+  // (A refusal is told by the binding the session starts with, one per
+  // kind in the server's state: no byte more per connection.)
+  Refusal refusal() const noexcept;
 };
 
 }  // namespace duplex::server

@@ -4,6 +4,7 @@
 
 #include "../transport/tls.hpp"
 #include "route.hpp"
+#include "warning_limiter.hpp"
 
 #include <duplex/protocol/permessage_deflate.hpp>
 #include <duplex/protocol/server_handshake.hpp>
@@ -31,16 +32,30 @@ struct ServerState {
   const HttpHandler* find_http_post(std::string_view path) const;
   void count_subscription(std::string_view topic, int delta);
   void log(LogLevel level, std::string_view text) const;
+  // A warning a peer can cause: at most one line per second per cause.
+  void warn(server::WarningCause cause, std::string_view text);
+  // Takes a connection slot for `host` under max_connections_per_address;
+  // false (and nothing taken) when the address has them all. Any thread.
+  bool take_address_slot(const std::string& host);
+  void give_back_address_slot(const std::string& host);
+  // The TLS context new connections use (reload_tls() swaps it). Any thread.
+  std::shared_ptr<transport::TlsContext> tls_context() const;
+  // Makes a context from the certificate and key files of the options.
+  std::shared_ptr<transport::TlsContext> make_tls_context(std::string& error) const;
   server::Route make_route(std::string path, std::shared_ptr<const Callbacks> callbacks,
                            const RouteOptions& options) const;
 
   ServerOptions options;
   // What connections run with until a route is chosen (the handshake timeout).
   session::Binding handshake_binding;
+  // The same for connections over max_connections ([0]) or
+  // max_connections_per_address ([1]), which get 503.
+  session::Binding refusal_bindings[2];
   protocol::ServerPolicy policy;  // the handshake's rules: limits, origins
   // permessage-deflate with the server's settings, for routes that compress.
   std::unique_ptr<protocol::PerMessageDeflate> deflate;
   std::string static_root;                     // real path of options.static_dir, or empty
+  mutable std::mutex tls_mutex;                // reload_tls() may swap `tls` while loops read it
   std::shared_ptr<transport::TlsContext> tls;  // set when serving wss://
   std::unordered_map<std::string, std::unique_ptr<server::Route>> routes;
   std::unordered_map<std::string, HttpHandler> http_routes;       // GET and HEAD
@@ -68,6 +83,16 @@ struct ServerState {
   alignas(64) std::atomic<std::uint64_t> messages_dropped{0};
   std::atomic<std::uint64_t> slow_consumers_closed{0};
   std::atomic<std::size_t> connections{0};
+
+  // The connection limits (ServerOptions::max_connections, resolved at
+  // listen(), and its neighbours).
+  std::size_t max_connections = 0;
+  std::atomic<std::size_t> pending_handshakes{0};
+  std::atomic<std::uint64_t> connections_refused{0};
+  std::atomic<std::uint64_t> rate_limited_closed{0};
+  std::mutex addresses_mutex;
+  std::unordered_map<std::string, std::size_t> connections_per_address;
+  server::WarningLimiter warnings;
 };
 
 }  // namespace duplex::detail

@@ -2,6 +2,7 @@
 
 #include <duplex/transport_error.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 namespace duplex::session {
@@ -186,6 +187,15 @@ void Session::dispatch(const protocol::Event& e) {
   const detail::Callbacks& on = *binding_->callbacks;
   switch (e.type) {
     case protocol::EventType::message:
+      if (const std::uint32_t rate = binding_->settings.max_messages_per_second;
+          rate != 0 && !within_message_rate(rate)) [[unlikely]] {
+        if (conn_.close_sent()) break;  // already closing: the rest is dropped
+        host_.note_rate_limited(*this);
+        log(LogLevel::info, "closing " + peer_.to_string() + ": more than " + std::to_string(rate) +
+                                " messages per second");
+        do_close(CloseCode::policy_violation, "too many messages");
+        break;
+      }
       on.message(*this, Message{as_text(e.payload), e.opcode});
       break;
     case protocol::EventType::ping: on.ping(*this, as_text(e.payload)); break;
@@ -215,6 +225,21 @@ void Session::after_protocol_step() {
   } else if (conn_.state() == protocol::ConnectionState::closing && phase_ == Phase::open) {
     enter(Phase::closing);
   }
+}
+
+bool Session::within_message_rate(std::uint32_t per_second) {
+  Extras& x = extras();
+  const std::int64_t now = loop_.now();
+  if (x.rate_tokens < 0) {
+    x.rate_tokens = per_second;  // a second's worth to start with
+  } else {
+    const double refill = static_cast<double>(now - x.rate_refilled) * per_second / 1000.0;
+    x.rate_tokens = std::min<double>(per_second, x.rate_tokens + refill);
+  }
+  x.rate_refilled = now;
+  if (x.rate_tokens < 1) return false;
+  x.rate_tokens -= 1;
+  return true;
 }
 
 void Session::report_close(CloseCode code, std::string_view reason) {

@@ -52,6 +52,9 @@ struct Settings {
   std::int64_t idle_timeout_ms = 0;   // 0: off
   std::int64_t ping_interval_ms = 0;  // 0: off
   std::int64_t close_timeout_ms = 5'000;
+  // Data messages per second from the peer (a token bucket holding a
+  // second's worth); faster: close 1008. 0: no limit.
+  std::uint32_t max_messages_per_second = 0;
 };
 
 // What a connection runs with: its handlers and its settings. A server's
@@ -74,6 +77,8 @@ class Host {
   virtual bool subscribe(Session&, std::string_view) { return false; }
   virtual bool unsubscribe(Session&, std::string_view) { return false; }
   virtual bool is_subscribed(const Session&, std::string_view) const { return false; }
+  // A session is closing for sending faster than its message rate limit.
+  virtual void note_rate_limited(Session&) {}
   virtual std::error_code publish(Session&, std::string_view, std::string_view, Opcode, bool) {
     return UsageError::not_supported;
   }
@@ -106,6 +111,7 @@ class Session : public WebSocket,
   bool opened() const noexcept { return opened_; }
   transport::EventLoop& event_loop() noexcept { return loop_; }
   Host& host() noexcept { return host_; }
+  const Host& host() const noexcept { return host_; }
   const Binding& binding() const noexcept { return *binding_; }
   const transport::Address& peer() const noexcept { return peer_; }
   protocol::Connection& connection() noexcept { return conn_; }
@@ -225,8 +231,14 @@ class Session : public WebSocket,
     std::string subprotocol;
     std::string extensions;
     std::shared_ptr<detail::HandleState> handle;
+    // The message rate limit's bucket (Settings::max_messages_per_second):
+    // messages that may still come, refilled by the time passed.
+    double rate_tokens = -1;  // < 0: not started
+    std::int64_t rate_refilled = 0;
   };
   Extras& extras();
+  // Takes one message from the rate limit's bucket; false when it is empty.
+  bool within_message_rate(std::uint32_t per_second);
 
   // The members are laid out for a fan-out to many thousands of
   // subscribers, which touches each session twice per iteration (queueing a

@@ -15,6 +15,8 @@ constexpr int accepts_per_turn = 128;
 // enough not to spin, short enough to pick up again quickly when
 // descriptors free up.
 constexpr std::int64_t pause_ms = 100;
+// How often a held listener asks whether it may accept again.
+constexpr std::int64_t recheck_ms = 20;
 
 }  // namespace
 
@@ -37,7 +39,7 @@ void EpollListener::close() noexcept {
 }
 
 void EpollListener::on_io(std::uint32_t) {
-  for (int i = 0; i < accepts_per_turn && fd_ >= 0; ++i) {
+  for (int i = 0; i < accepts_per_turn && fd_ >= 0 && watching_; ++i) {
     Address peer;
     std::error_code ec;
     const int fd = accept_tcp(fd_, peer, ec);
@@ -55,14 +57,23 @@ void EpollListener::on_io(std::uint32_t) {
 void EpollListener::pause(int error) {
   // EMFILE/ENFILE (and ENOBUFS/ENOMEM): the pending connection stays in the
   // backlog; stop watching for a moment.
+  hold(pause_ms);
+  handler_.on_accept_paused(error);
+}
+
+void EpollListener::hold(std::int64_t ms) noexcept {
+  if (fd_ < 0) return;
   if (watching_) loop_.unwatch(fd_);
   watching_ = false;
-  loop_.schedule(*this, loop_.now() + pause_ms);
-  handler_.on_accept_paused(error);
+  loop_.schedule(*this, loop_.now() + ms);
 }
 
 void EpollListener::on_timer() {
   if (fd_ < 0 || watching_) return;
+  if (!handler_.may_accept()) {
+    loop_.schedule(*this, loop_.now() + recheck_ms);
+    return;
+  }
   if (const auto ec = loop_.watch(fd_, EPOLLIN, this)) {
     pause(ec.value());
     return;

@@ -12,6 +12,7 @@ class EpollListener final : public Listener, private IoHandler, private Timer {
   EpollListener(EpollLoop& loop, int fd, AcceptHandler& handler);
   ~EpollListener() override { close(); }
   void close() noexcept override;
+  void hold(std::int64_t ms) noexcept override;
 
  private:
   void on_io(std::uint32_t events) override;

@@ -113,6 +113,9 @@ class AcceptHandler {
   // Accepting paused for a moment: the process ran out of descriptors or
   // memory (`error` is the errno). Called once per pause.
   virtual void on_accept_paused(int error) = 0;
+  // Asked when a hold or pause ends: false holds accepting a while longer
+  // (the handler has no room for more yet).
+  virtual bool may_accept() { return true; }
 
  protected:
   ~AcceptHandler() = default;
@@ -123,6 +126,11 @@ class Listener {
   virtual ~Listener() = default;
   // Stops accepting and closes the listening socket.
   virtual void close() noexcept = 0;
+  // Stops accepting for `ms` milliseconds, and as long after as the
+  // handler's may_accept() says no: new connections wait in the kernel's
+  // backlog meanwhile. May be called from on_accept (connections the kernel
+  // already handed over may still arrive).
+  virtual void hold(std::int64_t ms) noexcept = 0;
 };
 
 // A descriptor to be told about when it is readable (a signalfd, say).

@@ -101,9 +101,10 @@ bool is_ip_literal(const std::string& host) {
 
 }  // namespace
 
-std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file,
-                                               const std::string& key_file, bool session_tickets,
+std::shared_ptr<TlsContext> TlsContext::server(const TlsServerSettings& settings,
                                                std::string& error) {
+  const std::string& cert_file = settings.cert_file;
+  const std::string& key_file = settings.key_file;
   ERR_clear_error();
   SSL_CTX* ctx = new_context(TLS_server_method());
   if (!ctx) {
@@ -111,6 +112,19 @@ std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file,
     return nullptr;
   }
   auto result = std::shared_ptr<TlsContext>(new TlsContext(ctx, false));
+  if (settings.min_version == "1.3") {
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+  } else if (settings.min_version != "1.2") {
+    error = "unknown TLS version " + settings.min_version + " (1.2 or 1.3)";
+    return nullptr;
+  }
+  if (!settings.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, settings.ciphers.c_str()) != 1) {
+    error = "no usable cipher in \"" + settings.ciphers + "\": " + openssl_errors();
+    return nullptr;
+  }
+  // The client's preference decides among the suites allowed (as Mozilla's
+  // "intermediate" says: all are strong, and a phone without AES hardware
+  // prefers ChaCha20).
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
     error = "cannot use certificate " + cert_file + ": " + openssl_errors();
     return nullptr;
@@ -124,7 +138,7 @@ std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file,
     return nullptr;
   }
   SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
-  if (!session_tickets) SSL_CTX_set_num_tickets(ctx, 0);
+  if (!settings.session_tickets) SSL_CTX_set_num_tickets(ctx, 0);
   return result;
 }
 

@@ -18,13 +18,20 @@
 namespace duplex::transport {
 
 // One SSL_CTX: shared (read-only) by every connection of a server or client.
+// A server context's settings (see TlsServerOptions for their meaning).
+struct TlsServerSettings {
+  std::string cert_file;
+  std::string key_file;
+  bool session_tickets = true;
+  std::string min_version = "1.2";  // "1.2" or "1.3"
+  std::string ciphers;              // TLS 1.2 suites; empty: OpenSSL's defaults
+};
+
 class TlsContext {
  public:
   // A server context from a PEM certificate chain and private key: TLS 1.2
   // and 1.3 only, ALPN http/1.1. Returns null with the reason in `error`.
-  static std::shared_ptr<TlsContext> server(const std::string& cert_file,
-                                            const std::string& key_file, bool session_tickets,
-                                            std::string& error);
+  static std::shared_ptr<TlsContext> server(const TlsServerSettings& settings, std::string& error);
   // A client context: peer verification on against the system's CA store or
   // `ca_file`, unless `verify` is false.
   static std::shared_ptr<TlsContext> client(const std::string& ca_file, bool verify,

@@ -10,6 +10,8 @@ namespace {
 // How long accepting pauses when the process runs out of descriptors (as
 // the epoll listener does).
 constexpr std::int64_t pause_ms = 100;
+// How often a held listener asks whether it may accept again.
+constexpr std::int64_t recheck_ms = 20;
 
 }  // namespace
 
@@ -53,16 +55,25 @@ void UringListener::on_complete(std::uint8_t, int result, std::uint32_t flags,
     handler_.on_accept(result, peer);
   } else if (result == -EMFILE || result == -ENFILE || result == -ENOBUFS || result == -ENOMEM) {
     // The pending connection stays in the backlog; try again shortly.
-    paused_ = true;
-    if (accepting_) loop_.cancel_op(token_, 0);
-    loop_.schedule(*this, loop_.now() + pause_ms);
+    hold(pause_ms);
     handler_.on_accept_paused(-result);
     return;
   }
   if (!accepting_ && !paused_ && fd_ >= 0 && result != -ECANCELED) arm();
 }
 
+void UringListener::hold(std::int64_t ms) noexcept {
+  if (fd_ < 0) return;
+  paused_ = true;
+  if (accepting_) loop_.cancel_op(token_, 0);
+  loop_.schedule(*this, loop_.now() + ms);
+}
+
 void UringListener::on_timer() {
+  if (fd_ >= 0 && !handler_.may_accept()) {
+    loop_.schedule(*this, loop_.now() + recheck_ms);
+    return;
+  }
   paused_ = false;
   if (fd_ >= 0 && !accepting_) arm();
 }

@@ -13,6 +13,7 @@ class UringListener final : public Listener, private Completion, private Timer {
   UringListener(UringLoop& loop, int fd, AcceptHandler& handler);
   ~UringListener() override { close(); }
   void close() noexcept override;
+  void hold(std::int64_t ms) noexcept override;
 
  private:
   void on_complete(std::uint8_t op, int result, std::uint32_t flags,

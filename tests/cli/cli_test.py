@@ -38,7 +38,7 @@ class Server:
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      preexec_fn=preexec_fn, env=env)
         line = self.proc.stdout.readline()
-        if not line.startswith("listening on ws://"):
+        if not line.startswith(("listening on ws://", "listening on wss://")):
             self.proc.kill()
             raise AssertionError(f"no listening line, got {line!r}: {self.proc.stderr.read()}")
         self.port = int(line.rsplit(":", 1)[1])
@@ -112,6 +112,113 @@ class BadArguments(unittest.TestCase):
             r = run(sub, "--help")
             self.assertEqual(r.returncode, 0, sub)
             self.assertIn("Usage", r.stdout, sub)
+
+
+def make_certificate(directory, name, key_type="rsa:2048"):
+    """A self-signed certificate for 127.0.0.1 made by `openssl`; returns (cert, key)."""
+    cert, key = os.path.join(directory, name + ".pem"), os.path.join(directory, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", key_type, "-nodes", "-days", "1",
+                    "-subj", "/CN=" + name, "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=TIMEOUT)
+    return cert, key
+
+
+def tls_handshake(port, ciphers=None, version=None):
+    """Connects with TLS (no verification); returns (subject CN of the server's
+    certificate, negotiated cipher) or raises ssl.SSLError."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if version is not None:
+        ctx.minimum_version = ctx.maximum_version = version
+    if ciphers is not None:
+        ctx.set_ciphers(ciphers)
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as raw:
+        with ctx.wrap_socket(raw) as tls:
+            der = tls.getpeercert(binary_form=True)
+            pem = ssl.DER_cert_to_PEM_cert(der)
+            out = subprocess.run(["openssl", "x509", "-noout", "-subject"], input=pem,
+                                 capture_output=True, text=True, check=True).stdout
+            return out.strip().rsplit("=", 1)[1].strip(), tls.cipher()[0]
+
+
+class Limits(unittest.TestCase):
+    """The limits table of the README, through the command line."""
+
+    def test_tls_policy_refuses_weak_suites_and_old_versions(self):
+        import ssl
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            cert, key = make_certificate(d, "policy")
+            with Server("--tls-cert", cert, "--tls-key", key) as server:
+                _, cipher = tls_handshake(server.port, "ECDHE-RSA-AES128-GCM-SHA256",
+                                          ssl.TLSVersion.TLSv1_2)
+                self.assertEqual(cipher, "ECDHE-RSA-AES128-GCM-SHA256")
+                # RSA key exchange (no forward secrecy) and CBC with SHA-1.
+                for weak in ("AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA", "AES128-SHA"):
+                    with self.subTest(cipher=weak), self.assertRaises(ssl.SSLError):
+                        tls_handshake(server.port, weak, ssl.TLSVersion.TLSv1_2)
+                _, cipher = tls_handshake(server.port, version=ssl.TLSVersion.TLSv1_3)
+                self.assertTrue(cipher.startswith("TLS_"), cipher)
+            with Server("--tls-cert", cert, "--tls-key", key, "--tls-min-version", "1.3") as server:
+                with self.assertRaises(ssl.SSLError):
+                    tls_handshake(server.port, version=ssl.TLSVersion.TLSv1_2)
+                tls_handshake(server.port, version=ssl.TLSVersion.TLSv1_3)
+            r = run("serve", "--tls-cert", cert, "--tls-key", key, "--port", "0",
+                    "--tls-ciphers", "NO-SUCH-SUITE")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("no usable cipher", r.stderr)
+
+    def test_sighup_reads_a_renewed_certificate_and_keeps_the_old_one_if_broken(self):
+        import shutil
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            old_cert, old_key = make_certificate(d, "first")
+            new_cert, new_key = make_certificate(d, "renewed")
+            cert, key = os.path.join(d, "live.pem"), os.path.join(d, "live.key")
+            shutil.copy(old_cert, cert)
+            shutil.copy(old_key, key)
+            with Server("--tls-cert", cert, "--tls-key", key) as server:
+                self.assertEqual(tls_handshake(server.port)[0], "first")
+                shutil.copy(new_cert, cert)
+                shutil.copy(new_key, key)
+                server.proc.send_signal(signal.SIGHUP)
+                self.assertIn("TLS certificate and key read again", server.proc.stderr.readline())
+                self.assertEqual(tls_handshake(server.port)[0], "renewed")
+                with open(cert, "w") as f:
+                    f.write("not a certificate\n")
+                server.proc.send_signal(signal.SIGHUP)
+                self.assertIn("keeping the TLS certificate in use", server.proc.stderr.readline())
+                self.assertEqual(tls_handshake(server.port)[0], "renewed")
+                code, _ = server.stop()
+                self.assertEqual(code, 0)
+
+    def test_connection_limits_answer_503(self):
+        with Server("--max-connections-per-address", "1") as server:
+            holder = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+            try:
+                holder.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                               b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                self.assertIn(b" 101 ", holder.recv(4096))
+                with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as c:
+                    c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    answer = c.recv(4096).decode()
+                    self.assertTrue(answer.startswith("HTTP/1.1 503 "), answer)
+                    self.assertIn("too many connections from your address", answer)
+            finally:
+                holder.close()
+
+    def test_bad_limit_values_are_one_line_errors(self):
+        for args in (["--max-pending-handshakes", "0"], ["--tls-min-version", "1.1"],
+                     ["--handshake-timeout", "0"], ["--max-backpressure", "10"]):
+            with self.subTest(args=args):
+                r = run("serve", *args)
+                self.assertNotEqual(r.returncode, 0)
+                lines = r.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, r.stderr)
+                self.assertIn(args[0], lines[0])
 
 
 def io_uring_usable():

@@ -326,6 +326,9 @@ async def api_checks(port, c, client_id):
           and int(values.get("duplex_push_protocol_errors_total", 0)) >= 8
           and int(values.get('duplex_push_publish_duration_seconds_count', 0)) >= 5,
           "metrics: deliveries, protocol errors, the publish histogram")
+    check(values.get("duplex_connections_refused_total") == "0"
+          and values.get("duplex_rate_limited_closed_total") == "0",
+          "metrics: the connection limits' counters")
 
 
 def config_checks(binary):

@@ -43,6 +43,9 @@ struct ConnectionOptions {
   /// larger ones fail the connection with 1009.
   std::uint64_t max_message_size = 16 * 1024 * 1024;
   std::uint64_t max_frame_size = 16 * 1024 * 1024;  ///< see max_message_size
+  /// Frames one data message may come in; more fail the connection with
+  /// 1009 (0: no limit).
+  std::uint32_t max_fragments = 0;
   /// Outgoing messages longer than this go out in frames of this size
   /// (0: one frame per message).
   std::size_t fragment_size = 0;
@@ -134,6 +137,7 @@ class Connection {
   void set_limits(const ConnectionOptions& options) noexcept {
     max_message_ = options.max_message_size;
     max_frame_ = options.max_frame_size;
+    max_fragments_ = options.max_fragments;
     fragment_size_ = options.fragment_size;
     auto_pong_ = options.auto_pong;
   }
@@ -213,6 +217,8 @@ class Connection {
   // Options
   std::uint64_t max_message_;
   std::uint64_t max_frame_;
+  std::uint32_t max_fragments_;
+  std::uint32_t message_frames_ = 0;  ///< frames of the current data message so far
   std::size_t fragment_size_;
   std::unique_ptr<MessageTransform> owned_transform_;
   MaskKeySource* mask_source_;

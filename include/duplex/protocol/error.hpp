@@ -33,6 +33,7 @@ enum class ProtocolError {
   frame_too_big,             ///< frame over the configured maximum
   message_too_big,           ///< message over the configured maximum
   invalid_compressed_data,   ///< a compressed message that does not inflate
+  too_many_fragments,        ///< message in more frames than the configured maximum
 };
 
 /// The opening handshake (RFC 6455 section 4), either side.
