@@ -235,8 +235,12 @@ void ServerSession::serve_http(const protocol::HttpRequestHead& head,
     return;
   }
   if (!server.static_root.empty()) {
-    serve_static(server.static_root, head.path, is_head, conn_.output());
-    finish_response();
+    // The file follows the head as the output drains, a part at a time.
+    if (auto body = serve_static(server.static_root, head, conn_.output())) {
+      finish_with_body(std::move(body));
+    } else {
+      finish_response();
+    }
     return;
   }
   if (server.find_route(head.path)) {
