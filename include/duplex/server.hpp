@@ -156,13 +156,18 @@ struct ServerOptions {
   TlsServerOptions tls;         ///< wss:// when set (TLS 1.2 and 1.3, ALPN http/1.1)
   DeflateOptions deflate;       ///< permessage-deflate when enabled (routes may opt out)
 
-  std::string static_dir;            ///< files for GET/HEAD of other paths
+  /// Files for GET/HEAD of other paths, streamed from disk as the client
+  /// reads, with validators (304) and single byte ranges (206, 416).
+  std::string static_dir;
   protocol::HttpLimits http_limits;  ///< request head size and header count (431 beyond)
   /// The largest POST body an `http_post()` handler is given (larger: 413).
   std::size_t max_http_body = 1024 * 1024;
 
-  std::chrono::milliseconds handshake_timeout{10'000};  ///< the request must complete in time
-  std::chrono::milliseconds idle_timeout{120'000};      ///< nothing received: close (0: off)
+  /// The request must complete in time; an answer to a plain HTTP request
+  /// (a static file, say) is then dropped once it has made no progress for
+  /// this long (checked lazily: within twice this long).
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{120'000};  ///< nothing received: close (0: off)
   /// Ping when quiet this long; no pong in time: drop (0: off).
   std::chrono::milliseconds ping_interval{30'000};
   std::chrono::milliseconds close_timeout{5'000};     ///< wait for the peer's close / end

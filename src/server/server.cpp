@@ -81,7 +81,7 @@ ServerState::ServerState(ServerOptions o) : options(std::move(o)) {
   handshake_binding.settings.handshake_timeout_ms = ms(options.handshake_timeout);
   handshake_binding.settings.close_timeout_ms = ms(options.close_timeout);
   handshake_binding.settings.protocol.role = protocol::Role::server;
-  refusal_bindings[0] = refusal_bindings[1] = handshake_binding;
+  for (session::Binding& b : refusal_bindings) b = handshake_binding;
   policy.limits = options.http_limits;
   policy.allowed_origins = options.allowed_origins;
   policy.allow_missing_origin = !options.require_origin;

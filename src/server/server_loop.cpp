@@ -141,7 +141,7 @@ void ServerLoop::session_closed(session::Session& s) {
   }
   sessions_.remove(session);
   server_.connections.fetch_sub(1, std::memory_order_relaxed);
-  if (!session.opened()) handshake_finished();
+  if (session.awaiting_request()) handshake_finished();
   if (session.holds_address_slot()) server_.give_back_address_slot(session.peer().host());
   loop_->defer([this, s = &session] {
     s->~ServerSession();

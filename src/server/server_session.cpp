@@ -38,7 +38,9 @@ ServerSession::Refusal ServerSession::refusal() const noexcept {
 }
 
 bool ServerSession::holds_address_slot() noexcept {
-  return owner().server().options.max_connections_per_address != 0 && refusal() == Refusal::none;
+  const detail::ServerState& server = owner().server();
+  return server.options.max_connections_per_address != 0 && refusal() == Refusal::none &&
+         &binding() != &server.refusal_bindings[3];
 }
 
 ServerLoop& ServerSession::owner() noexcept {
@@ -129,7 +131,22 @@ void ServerSession::respond(std::string response) {
 }
 
 void ServerSession::finish_response() {
+  answering();
   finish_after_flush();
+}
+
+bool ServerSession::awaiting_request() const noexcept {
+  const auto& server = static_cast<const ServerLoop&>(host()).server();
+  const session::Binding* b = &binding();
+  return b == &server.handshake_binding || b == &server.refusal_bindings[0] ||
+         b == &server.refusal_bindings[1];
+}
+
+void ServerSession::answering() {
+  if (!awaiting_request()) return;
+  const bool refused = refusal() != Refusal::none;
+  rebind(owner().server().refusal_bindings[refused ? 3 : 2]);
+  owner().handshake_finished();
 }
 
 void ServerSession::on_handshake_data(std::span<std::uint8_t> bytes) {
@@ -270,8 +287,13 @@ void ServerSession::serve_http(const protocol::HttpRequestHead& head,
     return;
   }
   if (!server.static_root.empty()) {
-    serve_static(server.static_root, head.path, is_head, conn_.output());
-    finish_response();
+    // The file follows the head as the output drains, a part at a time.
+    if (auto body = serve_static(server.static_root, head, conn_.output())) {
+      answering();
+      finish_with_body(std::move(body));
+    } else {
+      finish_response();
+    }
     return;
   }
   if (server.find_route(head.path)) {

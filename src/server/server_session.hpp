@@ -35,6 +35,10 @@ class ServerSession final : public session::Session {
   // (then the route's slow-consumer policy applies). True when queued.
   bool deliver(LoopDelivery& delivery);
 
+  // Whether the session still waits for its request (it counts among the
+  // pending handshakes until it opens, or answers, or ends).
+  bool awaiting_request() const noexcept;
+
   // Whether this connection counts against its address's
   // max_connections_per_address (given back when it closes).
   bool holds_address_slot() noexcept;
@@ -67,6 +71,8 @@ class ServerSession final : public session::Session {
   void refuse(protocol::ServerHandshake& hs, int status, std::string_view body,
               std::span<const protocol::HttpHeader> headers);
   void finish_response();
+  // The request is read: the session no longer counts as a pending handshake.
+  void answering();
 
   // A request that arrived in pieces, collected by a handshake of its own
   // until it is whole. One that arrives whole (most do) is read by a

@@ -49,8 +49,10 @@ struct ServerState {
   // What connections run with until a route is chosen (the handshake timeout).
   session::Binding handshake_binding;
   // The same for connections over max_connections ([0]) or
-  // max_connections_per_address ([1]), which get 503.
-  session::Binding refusal_bindings[2];
+  // max_connections_per_address ([1]), which get 503; and for those whose
+  // request is read and being answered (no longer counted among the pending
+  // handshakes): [2] after a request, [3] after a 503.
+  session::Binding refusal_bindings[4];
   protocol::ServerPolicy policy;  // the handshake's rules: limits, origins
   // permessage-deflate with the server's settings, for routes that compress.
   std::unique_ptr<protocol::PerMessageDeflate> deflate;

@@ -266,6 +266,9 @@ void Session::write_now() {
 
 void Session::flush() {
   if (phase_ == Phase::closed || !has_stream()) return;
+  // (closing_transport_ first: it shares a cache line with the phase, and
+  // is false for every open connection a fan-out flushes.)
+  if (closing_transport_ && body() && !write_body()) return;
   const bool over = over_limit();  // before the kernel takes its part
   const auto written = stream().write(conn_.output());
   // A failure is reported (and closes us) at the end of the iteration.
@@ -293,6 +296,51 @@ void Session::flush() {
   }
 }
 
+bool Session::write_body() {
+  // A few rounds at most: a reader as fast as the loop gets a MiB or so per
+  // iteration, and the loop's other connections get their turn.
+  for (int round = 0; round < 4; ++round) {
+    // Room in the queue means bytes left since it was last topped up.
+    if (buffered() < body_queue_bound) phase_started_ = loop_.now();
+    while (buffered() < body_queue_bound) {
+      const ResponseBody::Fill filled = extras_->body->fill(conn_.output(), body_part);
+      if (filled == ResponseBody::Fill::failed) {
+        // Its length was promised: end the connection short of it, so the
+        // client sees the answer is incomplete.
+        log(LogLevel::warning,
+            "dropping " + peer_.to_string() + ": the response body could not be read");
+        close_socket();
+        return false;
+      }
+      if (filled == ResponseBody::Fill::done) {
+        extras_->body.reset();
+        return true;  // the rest goes as any output
+      }
+    }
+    const auto written = stream().write(conn_.output());
+    if (phase_ == Phase::closed) return false;
+    // Blocked: on_stream_writable() brings us back; failed: reported at the
+    // end of the iteration.
+    if (written != transport::Stream::Write::done) return false;
+  }
+  // The kernel took everything each time: the next parts in the next
+  // iteration (the timer, due in a millisecond: one due now would run again
+  // among this iteration's timers).
+  loop_.schedule(*this, loop_.now() + 1);
+  return false;
+}
+
+std::size_t Session::undelivered() noexcept {
+  return buffered() + (has_stream() ? stream().unacknowledged() : 0);
+}
+
+void Session::note_send_progress() noexcept {
+  const std::size_t left = undelivered();
+  if (left == sent_mark_) return;
+  sent_mark_ = left;
+  phase_started_ = loop_.now();
+}
+
 void Session::note_backlog(bool was_over_limit) noexcept {
   // on_drain is for output that piled up past the limit (or made us stop
   // reading), not for every write the kernel has yet to take (an io_uring
@@ -303,6 +351,12 @@ void Session::note_backlog(bool was_over_limit) noexcept {
 void Session::finish_after_flush() {
   if (closing_transport_) return;
   closing_transport_ = true;
+  if (phase_ == Phase::handshake) {
+    // The answer's clock starts now; every byte that leaves restarts it.
+    phase_started_ = loop_.now();
+    sent_mark_ = undelivered();
+    reschedule_timer();
+  }
   // Input still held back has no reader any more; read (and discard) until
   // the peer's end, including what waited in the socket while we paused.
   inbox_.release();
@@ -311,6 +365,11 @@ void Session::finish_after_flush() {
     stream().resume_reading();
   }
   queue_output();
+}
+
+void Session::finish_with_body(std::unique_ptr<ResponseBody> body) {
+  extras().body = std::move(body);
+  finish_after_flush();
 }
 
 void Session::resume_reading() {
@@ -339,6 +398,7 @@ void Session::close_socket() {
   if (tls_) loop_.defer([filter = std::shared_ptr<transport::TlsFilter>(std::move(tls_))] {});
   conn_.output().clear();
   inbox_.release();
+  if (extras_) extras_->body.reset();  // a file's descriptor, say
   host_.session_closed(*this);
 }
 
@@ -386,6 +446,19 @@ void Session::on_timer() {
   const std::int64_t now = loop_.now();
   switch (phase_) {
     case Phase::handshake:
+      if (closing_transport_) {
+        // An answer is being written: the clock runs from its last progress.
+        note_send_progress();
+        if (now >= phase_started_ + s.handshake_timeout_ms) {
+          log(LogLevel::info,
+              "dropping " + peer_.to_string() + ": the response made no progress in time");
+          close_socket();
+          return;
+        }
+        reschedule_timer();
+        if (body()) flush();  // the body's next parts, when this was their turn
+        return;
+      }
       if (now >= phase_started_ + s.handshake_timeout_ms) {
         on_handshake_timeout();
         return;

@@ -14,6 +14,7 @@
 #include "../transport/stream.hpp"
 #include "../transport/tls_filter.hpp"
 #include "lazy_buffer.hpp"
+#include "response_body.hpp"
 
 #include <duplex/handlers.hpp>
 #include <duplex/log.hpp>
@@ -181,6 +182,9 @@ class Session : public WebSocket,
   // handlers): calls on_open, then processes `leftover` (frame bytes that
   // came with the handshake).
   void open(const Binding& binding, std::span<std::uint8_t> leftover);
+  // Changes the binding of a session still in its handshake (the server
+  // marks one that is answering a plain HTTP request so).
+  void rebind(const Binding& binding) noexcept { binding_ = &binding; }
   void set_path(std::string path) { path_ = std::move(path); }
   void set_agreed(std::string subprotocol, std::string extensions);
   void set_transform(std::unique_ptr<protocol::MessageTransform> transform) {
@@ -189,7 +193,16 @@ class Session : public WebSocket,
   void set_data(void* data) noexcept { data_ = data; }
   void* data() const noexcept { return data_; }
   // Writes what is queued, then shuts our side and lingers for the peer's.
+  // From then on (server side, an answer to a plain HTTP request) the
+  // handshake timeout bounds the time without progress: every byte that
+  // leaves restarts it.
   void finish_after_flush();
+  // finish_after_flush(), with `body` sent after what is queued, read a
+  // part at a time as the output drains (at most body_queue_bound queued,
+  // plus one part).
+  void finish_with_body(std::unique_ptr<ResponseBody> body);
+  static constexpr std::size_t body_queue_bound = 256 * 1024;
+  static constexpr std::size_t body_part = 64 * 1024;
   // True once finish_after_flush() was called (an answer is on its way out).
   bool finishing() const noexcept { return closing_transport_; }
   // Closes the socket now (on_close first, if the connection had opened).
@@ -217,6 +230,16 @@ class Session : public WebSocket,
     return tls_ ? static_cast<transport::Stream&>(*tls_) : *socket_.get();
   }
   bool has_stream() const noexcept { return static_cast<bool>(socket_); }
+  // Tops the output up from body() and writes it, while the kernel takes
+  // everything, a few rounds at most. True once the body is all queued.
+  bool write_body();
+  // Bytes queued, or taken by the kernel and not acknowledged by the peer
+  // yet: what moves when the peer reads (the kernel taking bytes from the
+  // queue does not move it; a part of a body added to the queue does).
+  std::size_t undelivered() noexcept;
+  // While an answer is written: restarts its clock if that moved since the
+  // last look.
+  void note_send_progress() noexcept;
   void feed_frames(std::span<std::uint8_t> bytes);
   void dispatch(const protocol::Event& e);
   void after_protocol_step();
@@ -225,18 +248,21 @@ class Session : public WebSocket,
   void reschedule_timer();
   void enter(Phase phase);
 
-  // The agreed subprotocol and extensions, and the handles' shared state,
-  // when there are any: most connections have none of them.
+  // The agreed subprotocol and extensions, the handles' shared state, and
+  // the rest of a plain HTTP answer's body, when there are any: most
+  // connections have none of them.
   struct Extras {
     std::string subprotocol;
     std::string extensions;
     std::shared_ptr<detail::HandleState> handle;
+    std::unique_ptr<ResponseBody> body;
     // The message rate limit's bucket (Settings::max_messages_per_second):
     // messages that may still come, refilled by the time passed.
     double rate_tokens = -1;  // < 0: not started
     std::int64_t rate_refilled = 0;
   };
   Extras& extras();
+  ResponseBody* body() const noexcept { return extras_ ? extras_->body.get() : nullptr; }
   // Takes one message from the rate limit's bucket; false when it is empty.
   bool within_message_rate(std::uint32_t per_second);
 
@@ -269,9 +295,14 @@ class Session : public WebSocket,
   transport::Address peer_;
   std::string path_;
   std::unique_ptr<Extras> extras_;
-  std::int64_t phase_started_;
+  std::int64_t phase_started_;  // an answer being written: when bytes last left
   std::int64_t last_receive_ = 0;
-  std::int64_t ping_sent_ = 0;  // when our unanswered ping left, 0 if none
+  union {
+    std::int64_t ping_sent_ = 0;  // open: when our unanswered ping left, 0 if none
+    // Writing an answer to a plain HTTP request (such a connection never
+    // opens): undelivered() at the last look.
+    std::size_t sent_mark_;
+  };
 
   friend class SessionList;
   Session* prev_ = nullptr;

@@ -24,6 +24,9 @@ class EpollStream final : public Stream, private IoHandler {
   void resume_reading() override;
   void shutdown_write() override;
   void close() noexcept override;
+  std::size_t unacknowledged() const noexcept override {
+    return fd_ < 0 ? 0 : unacknowledged_bytes(fd_);
+  }
   void set_handler(StreamHandler& handler) noexcept override { handler_ = &handler; }
 
  private:

@@ -60,6 +60,10 @@ Address local_address(int fd);
 
 void set_nodelay(int fd) noexcept;
 
+// Bytes the kernel holds for the peer of a TCP socket, sent or not, that
+// the peer has not acknowledged yet (SIOCOUTQ); 0 when it cannot tell.
+std::size_t unacknowledged_bytes(int fd) noexcept;
+
 // The error a failed getaddrinfo() reports, as an error_code.
 const std::error_category& resolver_category() noexcept;
 

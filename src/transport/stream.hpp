@@ -68,6 +68,10 @@ class Stream {
   // Bytes a write accepted that have not reached the kernel yet (TLS
   // records waiting for room).
   virtual std::size_t pending() const noexcept { return 0; }
+  // Bytes the kernel took that the peer has not acknowledged yet (0 where
+  // the stream cannot tell): with what is queued, what tells a peer that
+  // reads slowly from one that stopped.
+  virtual std::size_t unacknowledged() const noexcept { return 0; }
   // Who hears of this stream's events from now on.
   virtual void set_handler(StreamHandler& handler) noexcept = 0;
 };

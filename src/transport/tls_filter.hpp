@@ -38,6 +38,7 @@ class TlsFilter final : public Stream, private StreamHandler {
   void shutdown_write() override;
   void close() noexcept override;
   std::size_t pending() const noexcept override { return records_.size(); }
+  std::size_t unacknowledged() const noexcept override { return inner_.unacknowledged(); }
   void set_handler(StreamHandler& handler) noexcept override { handler_ = &handler; }
 
   // The host name the client asked for (SNI), server side; empty if none.

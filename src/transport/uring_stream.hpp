@@ -40,6 +40,9 @@ class UringStream final : public Stream {
   void resume_reading() override;
   void shutdown_write() override;
   void close() noexcept override;
+  std::size_t unacknowledged() const noexcept override {
+    return fd_ < 0 ? 0 : unacknowledged_bytes(fd_);
+  }
   void set_handler(StreamHandler& handler) noexcept override { handler_ = &handler; }
 
  private:

@@ -5,12 +5,16 @@ logging, signals, and a server that runs out of file descriptors.
 Usage: cli_test.py DUPLEX_BINARY [TEST_NAME ...]
 """
 import asyncio
+import hashlib
 import os
 import resource
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -401,6 +405,106 @@ class ServeAndConnect(unittest.TestCase):
         with Server() as server:
             asyncio.run(scenario(server))
             self.assertEqual(server.proc.wait(timeout=TIMEOUT), 0)
+
+
+def resident_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def read_http_head(sock):
+    """Reads until the end of the head; returns (head, body bytes that came with it)."""
+    got = b""
+    for _ in range(1000):
+        if b"\r\n\r\n" in got:
+            break
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    head, _, rest = got.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), rest
+
+
+class StaticFiles(unittest.TestCase):
+    """`serve --static`: files streamed from disk, over TCP and TLS."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="duplex-cli-static-")
+        self.addCleanup(shutil.rmtree, self.dir)
+
+    def backends(self):
+        return ["epoll"] + (["io_uring"] if io_uring_usable() else [])
+
+    def test_clients_that_do_not_read_keep_the_server_small(self):
+        size = 64 * 1024 * 1024
+        with open(os.path.join(self.dir, "large.bin"), "wb") as f:
+            f.truncate(size)  # sparse
+        for io in self.backends():
+            with self.subTest(io=io), Server("--io", io, "--threads", "1", "--static", self.dir) as server:
+                before = resident_bytes(server.proc.pid)
+                socks = []
+                try:
+                    for _ in range(10):
+                        s = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+                        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+                        socks.append(s)
+                        s.sendall(b"GET /large.bin HTTP/1.1\r\nHost: h\r\n\r\n")
+                        head, _ = read_http_head(s)
+                        self.assertIn(f"Content-Length: {size}", head)
+                        # ... and this client reads nothing more.
+                    grown = resident_bytes(server.proc.pid) - before
+                    # 640 MiB if each answer were held whole.
+                    self.assertLess(grown, 48 * 1024 * 1024, f"the server grew by {grown} bytes")
+                finally:
+                    for s in socks:
+                        s.close()
+
+    @unittest.skipIf(shutil.which("openssl") is None, "needs the openssl command")
+    def test_a_large_file_and_a_range_over_tls_on_each_backend(self):
+        cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+        made = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                               "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost",
+                               "-days", "1", "-keyout", key, "-out", cert],
+                              capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(made.returncode, 0, made.stderr)
+        site = os.path.join(self.dir, "site")
+        os.mkdir(site)
+        content = os.urandom(6 * 1024 * 1024 + 123)
+        with open(os.path.join(site, "file.bin"), "wb") as f:
+            f.write(content)
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+
+        def fetch(port, extra=b""):
+            with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as raw, \
+                    context.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(b"GET /file.bin HTTP/1.1\r\nHost: h\r\n" + extra + b"\r\n")
+                head, body = read_http_head(s)
+                chunks = [body]
+                for _ in range(100_000):  # small reads, to the end
+                    chunk = s.recv(16 * 1024)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                return head, b"".join(chunks)
+
+        for io in self.backends():
+            with self.subTest(io=io), Server("--io", io, "--static", site, "--tls-cert", cert,
+                                             "--tls-key", key) as server:
+                head, body = fetch(server.port)
+                self.assertTrue(head.startswith("HTTP/1.1 200 OK"), head)
+                self.assertEqual(len(body), len(content))
+                self.assertEqual(hashlib.sha256(body).hexdigest(), hashlib.sha256(content).hexdigest())
+                head, body = fetch(server.port, b"Range: bytes=-100000\r\n")
+                self.assertTrue(head.startswith("HTTP/1.1 206 Partial Content"), head)
+                self.assertIn(f"Content-Range: bytes {len(content) - 100000}-{len(content) - 1}/{len(content)}",
+                              head)
+                self.assertEqual(body, content[-100000:])
 
 
 class OutOfFileDescriptors(unittest.TestCase):

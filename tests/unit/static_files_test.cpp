@@ -75,5 +75,62 @@ TEST_F(StaticFiles, ContentTypesByExtension) {
   EXPECT_EQ(server::content_type_for("noext"), "application/octet-stream");
 }
 
+struct RangeCase {
+  std::string_view value;
+  server::RangeAnswer answer;
+  std::uint64_t first = 0;
+  std::uint64_t length = 0;
+};
+
+TEST(StaticRanges, OneRangeOfBytesOfTheThreeForms) {
+  using server::RangeAnswer;
+  const RangeCase cases[] = {
+      {"bytes=0-0", RangeAnswer::partial, 0, 1},
+      {"bytes=2-5", RangeAnswer::partial, 2, 4},
+      {" bytes = 2 - 5 ", RangeAnswer::whole},  // no space before '=' in the grammar
+      {"bytes=2 - 5", RangeAnswer::partial, 2, 4},
+      {"Bytes=10-", RangeAnswer::partial, 10, 90},
+      {"bytes=-10", RangeAnswer::partial, 90, 10},
+      {"bytes=-1000", RangeAnswer::partial, 0, 100},
+      {"bytes=90-1000", RangeAnswer::partial, 90, 10},
+      {"bytes=99-99999999999999999999999", RangeAnswer::partial, 99, 1},
+      {"bytes=100-", RangeAnswer::unsatisfiable},
+      {"bytes=99999999999999999999999-", RangeAnswer::unsatisfiable},
+      {"bytes=-0", RangeAnswer::unsatisfiable},
+      {"bytes=5-4", RangeAnswer::whole},
+      {"bytes=0-1,5-6", RangeAnswer::whole},
+      {"bytes=-", RangeAnswer::whole},
+      {"bytes=a-b", RangeAnswer::whole},
+      {"bytes=+1-2", RangeAnswer::whole},
+      {"bytes 0-1", RangeAnswer::whole},
+      {"lines=0-1", RangeAnswer::whole},
+      {"", RangeAnswer::whole},
+  };
+  for (const RangeCase& c : cases) {
+    server::ByteRange range{7, 7};
+    EXPECT_EQ(server::parse_range(c.value, 100, range), c.answer) << c.value;
+    if (c.answer == RangeAnswer::partial) {
+      EXPECT_EQ(range.first, c.first) << c.value;
+      EXPECT_EQ(range.length, c.length) << c.value;
+    }
+  }
+  server::ByteRange range;
+  EXPECT_EQ(server::parse_range("bytes=0-", 0, range), RangeAnswer::unsatisfiable);
+  EXPECT_EQ(server::parse_range("bytes=-5", 0, range), RangeAnswer::unsatisfiable);
+}
+
+TEST(StaticDates, ImfFixdateBothWays) {
+  EXPECT_EQ(server::format_http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(server::format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(server::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
+  EXPECT_EQ(server::parse_http_date(server::format_http_date(1'700'000'123)), 1'700'000'123);
+  for (std::string_view bad : {"Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+                               "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Xyz 1994 08:49:37 GMT",
+                               "Sun, 36 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
+                               "Abc, 06 Nov 1994 08:49:37 GMT", "", "yesterday"}) {
+    EXPECT_FALSE(server::parse_http_date(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace duplex::test
