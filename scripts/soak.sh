@@ -77,6 +77,7 @@ if [[ -z $port ]]; then
   exit 1
 fi
 echo "soak.sh: duplex serve (pid $server_pid) on port $port; $connections connections for ${duration}s"
+sed -n 's/^io: /server_io: /p' "$work/serve.out"
 
 status=0
 "${driver_cpu[@]}" "$driver" --port "$port" --server-pid "$server_pid" \

@@ -40,11 +40,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -87,50 +89,42 @@ struct Options {
 };
 
 bool parse_options(int argc, char** argv, Options& o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view key = argv[i];
-    if (i + 1 >= argc) return false;
-    const char* v = argv[++i];
-    auto number = [v] { return std::strtod(v, nullptr); };
-    if (key == "--port")
-      o.port = static_cast<std::uint16_t>(number());
-    else if (key == "--server-pid")
-      o.server_pid = static_cast<int>(number());
-    else if (key == "--connections")
-      o.connections = static_cast<int>(number());
-    else if (key == "--duration")
-      o.duration = number();
-    else if (key == "--warmup")
-      o.warmup = number();
-    else if (key == "--channels")
-      o.channels = static_cast<int>(number());
-    else if (key == "--publish-rate")
-      o.publish_rate = number();
-    else if (key == "--fire-rate")
-      o.fire_rate = number();
-    else if (key == "--api-rate")
-      o.api_rate = number();
-    else if (key == "--echo-rate")
-      o.echo_rate = number();
-    else if (key == "--stall-seconds")
-      o.stall_seconds = number();
-    else if (key == "--stall-mib")
-      o.stall_mib = number();
-    else if (key == "--storm-period")
-      o.storm_period = number();
-    else if (key == "--drain-seconds")
-      o.drain_seconds = number();
-    else if (key == "--rss-factor")
-      o.rss_factor = number();
-    else if (key == "--rss-slack-mib")
-      o.rss_slack_mib = number();
-    else if (key == "--fd-slack")
-      o.fd_slack = static_cast<int>(number());
-    else if (key == "--seed")
-      o.seed = static_cast<unsigned>(number());
-    else
-      return false;
+  double port = 0, pid = 0, connections = o.connections, channels = o.channels;
+  double fd_slack = o.fd_slack, seed = o.seed;
+  const std::pair<std::string_view, double*> flags[] = {
+      {"--port", &port},
+      {"--server-pid", &pid},
+      {"--connections", &connections},
+      {"--duration", &o.duration},
+      {"--warmup", &o.warmup},
+      {"--channels", &channels},
+      {"--publish-rate", &o.publish_rate},
+      {"--fire-rate", &o.fire_rate},
+      {"--api-rate", &o.api_rate},
+      {"--echo-rate", &o.echo_rate},
+      {"--stall-seconds", &o.stall_seconds},
+      {"--stall-mib", &o.stall_mib},
+      {"--storm-period", &o.storm_period},
+      {"--drain-seconds", &o.drain_seconds},
+      {"--rss-factor", &o.rss_factor},
+      {"--rss-slack-mib", &o.rss_slack_mib},
+      {"--fd-slack", &fd_slack},
+      {"--seed", &seed},
+  };
+  if (argc % 2 == 0) return false;  // every flag takes a value
+  for (int i = 1; i < argc; i += 2) {
+    const auto* flag =
+        std::find_if(std::begin(flags), std::end(flags),
+                     [key = std::string_view(argv[i])](const auto& f) { return f.first == key; });
+    if (flag == std::end(flags)) return false;
+    *flag->second = std::strtod(argv[i + 1], nullptr);
   }
+  o.port = static_cast<std::uint16_t>(port);
+  o.server_pid = static_cast<int>(pid);
+  o.connections = static_cast<int>(connections);
+  o.channels = static_cast<int>(channels);
+  o.fd_slack = static_cast<int>(fd_slack);
+  o.seed = static_cast<unsigned>(seed);
   if (o.warmup < 0) o.warmup = std::min(60.0, o.duration / 5);
   if (o.stall_mib < 0) {
     // What the server's queue (1 MiB) cannot hold together with the most a
