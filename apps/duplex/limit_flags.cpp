@@ -38,6 +38,9 @@ void add_limit_flags(CLI::App* cmd, LimitArgs& a) {
       "Bytes queued for a client before the server stops reading from it, and a subscriber "
       "misses messages")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 34));
+  add("--memory-budget", o.memory_budget,
+      "Bytes all connections may hold for their peers; over it the largest holders are dropped "
+      "(0: a quarter of physical memory)");
   add("--max-http-head", o.http_limits.max_head_bytes,
       "Largest request head, in bytes (larger: 431)")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 20));
@@ -79,6 +82,7 @@ void apply_limit_flags(const LimitArgs& a, ServerOptions& o) {
   o.max_messages_per_second = l.max_messages_per_second;
   o.fragment_size = l.fragment_size;
   o.max_backpressure = l.max_backpressure;
+  o.memory_budget = l.memory_budget;
   o.http_limits = l.http_limits;
   o.max_http_body = l.max_http_body;
   o.handshake_timeout = seconds(a.handshake_timeout);

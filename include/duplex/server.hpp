@@ -85,6 +85,10 @@ struct ServerStats {
   /// (answered 503).
   std::uint64_t connections_refused = 0;
   std::uint64_t rate_limited_closed = 0;  ///< closed for `max_messages_per_second`
+  /// Bytes connections held for their peers at the last look (each loop
+  /// looks once a second): output of their own and input being reassembled.
+  std::size_t memory_held = 0;
+  std::uint64_t memory_shed = 0;  ///< connections dropped to keep within `memory_budget`
 };
 
 /// wss:// settings.
@@ -141,6 +145,14 @@ struct ServerOptions {
   /// `handshake_timeout`); past it the server stops accepting for a moment,
   /// and new connections wait in the kernel's backlog.
   std::size_t max_pending_handshakes = 16384;
+
+  /// Memory all connections together may hold for their peers: output
+  /// queued for them (published messages shared by many counted once, as
+  /// they are held) and messages being reassembled. Each loop adds it up
+  /// once a second; over the budget, the connections holding the most are
+  /// dropped first until the rest fit (counted in `ServerStats::memory_shed`).
+  /// 0: a quarter of the machine's physical memory, read at `listen()`.
+  std::size_t memory_budget = 0;
 
   /// Outgoing bytes a connection may have queued before the server stops
   /// reading from it (so a peer that does not read cannot grow our memory).

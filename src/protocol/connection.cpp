@@ -41,11 +41,14 @@ Connection::Connection(const ConnectionOptions& options)
 
 // ------------------------------------------------------------------ receive
 
+void Connection::release_message() noexcept {
+  if (!release_message_) return;
+  release_message_ = false;
+  if (partial_) partial_->message.clear_and_trim(kept_buffer_bytes);
+}
+
 Event Connection::receive(std::span<std::uint8_t>& in) {
-  if (release_message_) {
-    release_message_ = false;
-    if (partial_) partial_->message.clear_and_trim(kept_buffer_bytes);
-  }
+  release_message();
   while (true) {
     // After a failure, or once the peer's close arrived, nothing more it
     // sends has meaning (RFC 6455 5.5.1).

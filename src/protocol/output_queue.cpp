@@ -211,6 +211,14 @@ void OutputQueue::append_shared(SharedBytes& shared) {
   size_ += n;
 }
 
+std::size_t OutputQueue::owned_size() const noexcept {
+  std::size_t owned = 0;
+  for (const Chunk* c = head_; c; c = c->next) {
+    if (c->shared_count == 0) owned += c->end - c->begin;
+  }
+  return owned;
+}
+
 std::size_t OutputQueue::gather(std::span<Bytes> out) const noexcept {
   std::size_t count = 0;
   for (const Chunk* c = head_; c && count < out.size(); c = c->next) {

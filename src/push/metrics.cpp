@@ -45,6 +45,11 @@ std::string prometheus_text(PushCore& core) {
   metric(out, "duplex_connections_refused_total", "counter",
          "Connections answered 503 for max_connections or max_connections_per_address.",
          server.connections_refused);
+  metric(out, "duplex_memory_held_bytes", "gauge",
+         "Bytes connections hold for their peers (output of their own, input being reassembled).",
+         server.memory_held);
+  metric(out, "duplex_memory_shed_total", "counter",
+         "Connections dropped to keep within the memory budget.", server.memory_shed);
   metric(out, "duplex_rate_limited_closed_total", "counter",
          "Connections closed for sending more than max_messages_per_second.",
          server.rate_limited_closed);

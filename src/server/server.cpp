@@ -69,6 +69,14 @@ std::size_t default_max_connections() {
   return std::max<std::size_t>(16, limit.rlim_cur / 16 * 15);
 }
 
+// A quarter of the physical memory.
+std::size_t default_memory_budget() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0) return std::size_t{1} << 30;
+  return static_cast<std::size_t>(pages) / 4 * static_cast<std::size_t>(page_size);
+}
+
 std::int64_t ms(std::chrono::milliseconds d) {
   return d.count();
 }
@@ -245,6 +253,7 @@ Status Server::listen() {
     return {std::make_error_code(std::errc::no_such_file_or_directory), o.static_dir};
   }
   state_->max_connections = o.max_connections ? o.max_connections : default_max_connections();
+  state_->memory_budget = o.memory_budget ? o.memory_budget : default_memory_budget();
   transport::Address address;
   if (const auto ec = transport::resolve_blocking(o.host, o.port, address)) return {ec, o.host};
   unsigned threads = o.threads ? o.threads : std::thread::hardware_concurrency();
@@ -369,6 +378,11 @@ ServerStats Server::stats() const {
   s.slow_consumers_closed = state_->slow_consumers_closed.load(std::memory_order_relaxed);
   s.connections_refused = state_->connections_refused.load(std::memory_order_relaxed);
   s.rate_limited_closed = state_->rate_limited_closed.load(std::memory_order_relaxed);
+  s.memory_shed = state_->memory_shed.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(state_->loops_mutex);
+    for (const auto& loop : state_->loops) s.memory_held += loop->memory_held();
+  }
   return s;
 }
 

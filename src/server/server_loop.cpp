@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace duplex::server {
@@ -14,6 +16,10 @@ namespace {
 // so that connections waiting in the backlog are taken soon after room is
 // made.
 constexpr std::int64_t hold_accepting_ms = 20;
+// How often a loop adds up the memory its connections hold.
+constexpr std::chrono::milliseconds memory_look_interval{1000};
+// Connections holding less than this are never dropped for the budget.
+constexpr std::size_t shed_minimum = 64 * 1024;
 
 ServerSession& server_session(session::Session& s) {
   return static_cast<ServerSession&>(s);
@@ -27,6 +33,7 @@ ServerLoop::ServerLoop(detail::ServerState& server, int listen_fd, std::size_t i
   loop_ = transport::make_event_loop(server.options.io, true, &note);
   if (!note.empty() && index == 0) server_.log(LogLevel::warning, note);
   listener_ = loop_->listen(listen_fd, *this);
+  loop_->after(memory_look_interval, [this] { look_at_memory(); });
 }
 
 ServerLoop::~ServerLoop() {
@@ -148,6 +155,45 @@ void ServerLoop::session_closed(session::Session& s) {
     session_memory_.give_back(s);
   });
   if (shutting_down_ && sessions_.empty()) loop_->stop();
+}
+
+// ---------------------------------------------------------------- memory
+
+void ServerLoop::look_at_memory() {
+  if (shutting_down_) return;
+  loop_->after(memory_look_interval, [this] { look_at_memory(); });
+  std::size_t here = 0;
+  std::vector<std::pair<std::size_t, session::Session*>> large;
+  sessions_.for_each([&](session::Session& s) {
+    const std::size_t held = s.memory_held();
+    here += held;
+    if (held >= shed_minimum) large.emplace_back(held, &s);
+  });
+  memory_held_.store(here, std::memory_order_relaxed);
+  std::size_t total = 0;
+  for (const auto& loop : server_.loops) total += loop->memory_held();
+  const std::size_t budget = server_.memory_budget;
+  if (total <= budget || large.empty()) return;
+  // The largest holders first: they are the likeliest culprits (a peer
+  // that sends big messages and reads nothing), and each frees the most.
+  std::sort(large.begin(), large.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::size_t dropped = 0;
+  for (const auto& [held, session] : large) {
+    if (total <= budget) break;
+    log(LogLevel::info, "dropping " + session->peer().to_string() + ": it holds " +
+                            std::to_string(held) +
+                            " bytes and the server is over its memory budget");
+    session->do_terminate("server memory budget exceeded");
+    total -= held;
+    here -= held;
+    ++dropped;
+  }
+  memory_held_.store(here, std::memory_order_relaxed);
+  server_.memory_shed.fetch_add(dropped, std::memory_order_relaxed);
+  server_.warn(WarningCause::memory_budget, "over the memory budget of " + std::to_string(budget) +
+                                                " bytes: dropped " + std::to_string(dropped) +
+                                                " connection(s) holding the most");
 }
 
 // ---------------------------------------------------------------- pub/sub

@@ -14,6 +14,7 @@
 
 #include <duplex/server.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 
@@ -42,6 +43,8 @@ class ServerLoop final : public session::Host,
   void request_shutdown();
 
   std::size_t session_count() const noexcept { return sessions_.size(); }
+  // Any thread: what this loop's connections held at its last look.
+  std::size_t memory_held() const noexcept { return memory_held_.load(std::memory_order_relaxed); }
   TopicRegistry<ServerSession>& registry() noexcept { return registry_; }
   // This loop's thread: deliver to local subscribers now, and to the other
   // loops at the end of this iteration (one hand-over per loop).
@@ -67,6 +70,9 @@ class ServerLoop final : public session::Host,
   bool may_accept() override;  // fewer than max_pending_handshakes under way
   void flush() override;       // hands published messages to the other loops
   void start_session(int fd, const transport::Address& peer);
+  // Once a second: adds up what the connections hold, and drops the largest
+  // holders while the server is over its memory budget.
+  void look_at_memory();
   void close_parked() noexcept;
   // Delivers to this loop's subscribers.
   void deliver_here(std::string_view topic, PublishedMessage& message, const ServerSession* skip);
@@ -95,6 +101,7 @@ class ServerLoop final : public session::Host,
     transport::Address peer;
   };
   std::vector<Parked> parked_;
+  std::atomic<std::size_t> memory_held_{0};
   TimerId shutdown_deadline_ = 0;
 };
 

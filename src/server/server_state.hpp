@@ -92,6 +92,8 @@ struct ServerState {
   std::atomic<std::size_t> pending_handshakes{0};
   std::atomic<std::uint64_t> connections_refused{0};
   std::atomic<std::uint64_t> rate_limited_closed{0};
+  std::size_t memory_budget = 0;  // ServerOptions::memory_budget, resolved at listen()
+  std::atomic<std::uint64_t> memory_shed{0};
   std::mutex addresses_mutex;
   std::unordered_map<std::string, std::size_t> connections_per_address;
   server::WarningLimiter warnings;

@@ -18,6 +18,7 @@ enum class WarningCause : std::uint8_t {
   pending_limit,     // max_pending_handshakes reached: accepting waits
   accept_failed,     // accept() failed (out of descriptors, memory)
   cannot_watch,      // a new socket could not join the event loop
+  memory_budget,     // connections dropped for the memory budget
   count_
 };
 

@@ -174,6 +174,9 @@ void Session::feed_frames(std::span<std::uint8_t> in) {
     // drains, keeping what was already read for later.
     if (buffered() > binding_->settings.max_backpressure &&
         conn_.state() == protocol::ConnectionState::open) {
+      // The message just handled (an echo of it may be what is queued)
+      // need not be held twice while we wait.
+      conn_.release_message();
       inbox_.append(in);
       paused_ = true;
       stream().pause_reading();

@@ -128,6 +128,13 @@ class Session : public WebSocket,
   std::size_t buffered() const noexcept {
     return conn_.output().size() + (tls_ ? tls_->pending() : 0);
   }
+  // Memory held for the peer: output of this connection's own (not the
+  // shared published frames), input being reassembled or held back. Walks
+  // the output queue: for a periodic look, not per message.
+  std::size_t memory_held() const noexcept {
+    return conn_.output().owned_size() + (tls_ ? tls_->pending() : 0) + conn_.input_buffered() +
+           inbox_.size();
+  }
   bool is_open_now() const noexcept { return phase_ == Phase::open; }
   std::string_view path_view() const noexcept { return path_; }
   std::string_view subprotocol_view() const noexcept;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -168,6 +169,58 @@ TEST(Limits, AClientSendingFasterThanItsRateIsClosed1008) {
   EXPECT_EQ(close_code_of(*f), 1008);
   EXPECT_EQ(echoes, 5);
   EXPECT_EQ(rs.server().stats().rate_limited_closed, 1u);
+}
+
+// A client that sends big messages to an echo route and reads nothing.
+struct Hoarder {
+  explicit Hoarder(std::uint16_t port) : raw(port, 4096) {
+    raw.prepend_pending(raw.upgrade("/echo"));
+  }
+  void send(std::size_t size) { raw.send_frame(Opcode::binary, std::string(size, 'h')); }
+  RawClient raw;
+};
+
+bool wait_until(const std::function<bool()>& done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+TEST(Limits, AMessageEchoedToAClientThatDoesNotReadIsHeldOnceNotTwice) {
+  RunningServer rs({}, echo_route);
+  Hoarder h(rs.port());
+  h.send(4 << 20);
+  // Once a second the loop adds up what connections hold: the part of the
+  // echo the kernel did not take, not the 4 MiB reassembled message too.
+  ASSERT_TRUE(wait_until([&] { return rs.server().stats().memory_held > 0; }));
+  EXPECT_LT(rs.server().stats().memory_held, 4u << 20);
+}
+
+TEST(Limits, OverTheMemoryBudgetTheLargestHoldersAreDropped) {
+  ServerOptions o;
+  o.memory_budget = 12 << 20;
+  RunningServer rs(o, echo_route);
+  std::vector<std::unique_ptr<Hoarder>> hoarders;
+  for (int i = 0; i < 4; ++i) {
+    hoarders.push_back(std::make_unique<Hoarder>(rs.port()));
+    hoarders.back()->send((8 + 2 * i) << 20);  // 8, 10, 12 and 14 MiB
+  }
+  ASSERT_TRUE(wait_until([&] { return rs.server().stats().memory_shed >= 1; }));
+  // 44 MiB echoed (less what the kernel took, a few MiB each) against a
+  // 12 MiB budget: the largest holders go first, the smallest stays.
+  EXPECT_TRUE(hoarders[3]->raw.closed_within(5s));
+  EXPECT_TRUE(hoarders[2]->raw.closed_within(5s));
+  EXPECT_FALSE(hoarders[0]->raw.closed_within(100ms));
+  EXPECT_LE(rs.server().stats().memory_held, o.memory_budget);
+
+  RawClient healthy(rs.port());
+  healthy.prepend_pending(healthy.upgrade("/echo"));
+  healthy.send_frame(Opcode::text, "unharmed");
+  const auto echoed = healthy.read_frame();
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(echoed->payload, "unharmed");
 }
 
 }  // namespace

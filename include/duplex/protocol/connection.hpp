@@ -148,6 +148,14 @@ class Connection {
     owned_transform_ = std::move(transform);
     transform_ = owned_transform_.get();
   }
+  /// Bytes held for input not yet handed over: a message or control frame
+  /// being reassembled (its buffer's capacity).
+  std::size_t input_buffered() const noexcept {
+    return partial_ ? partial_->message.capacity() + partial_->control.capacity() : 0;
+  }
+  /// Gives back the memory of a reassembled message once its event has been
+  /// handled (otherwise kept until the next receive()).
+  void release_message() noexcept;
   /// The agreed extension, or null.
   const MessageTransform* transform() const noexcept { return transform_; }
 

@@ -77,6 +77,9 @@ class OutputQueue {
   std::size_t size() const noexcept { return size_; }
   /// True when nothing is pending.
   bool empty() const noexcept { return size_ == 0; }
+  /// Pending bytes this queue holds in storage of its own: size() less the
+  /// shared segments, which other queues may hold too. Walks the queue.
+  std::size_t owned_size() const noexcept;
 
   /// Writes up to out.size() pending byte ranges, oldest first, into `out`
   /// (for writev or SSL_write) and returns how many it wrote.
