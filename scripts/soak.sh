@@ -60,6 +60,8 @@ fi
 # show as growth in the memory figures: a small one measures the server.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 
+# Made before the server starts, so that reading it cannot race the redirect.
+: >"$work/serve.out"
 "${server_cpu[@]}" "$duplex" serve --port 0 --threads "$threads" --api-insecure \
   --history-size 64 --history-ttl 300 >"$work/serve.out" 2>>"$log" &
 server_pid=$!

@@ -32,6 +32,9 @@ void add_limit_flags(CLI::App* cmd, LimitArgs& a) {
   add("--max-messages-per-second", o.max_messages_per_second,
       "Messages a connection may send per second, in bursts of as many (faster: close 1008; "
       "0: no limit)");
+  add("--max-inflate-per-second", o.max_inflate_per_second,
+      "Bytes a connection's compressed messages may inflate to per second (more: close 1008; 0: "
+      "no limit)");
   add("--fragment-size", o.fragment_size,
       "Send messages longer than this in frames of this many bytes (0: one frame)");
   add("--max-backpressure", o.max_backpressure,
@@ -80,6 +83,7 @@ void apply_limit_flags(const LimitArgs& a, ServerOptions& o) {
   o.max_message_size = l.max_message_size;
   o.max_fragments = l.max_fragments;
   o.max_messages_per_second = l.max_messages_per_second;
+  o.max_inflate_per_second = l.max_inflate_per_second;
   o.fragment_size = l.fragment_size;
   o.max_backpressure = l.max_backpressure;
   o.memory_budget = l.memory_budget;

@@ -129,6 +129,11 @@ struct ServerOptions {
   /// Data messages a connection may send per second, on average over a
   /// burst of as many (a token bucket); faster: close 1008. 0: no limit.
   std::uint32_t max_messages_per_second = 0;
+  /// Bytes a connection's permessage-deflate messages may inflate to per
+  /// second (one large message may overdraw it; the next ones wait); more:
+  /// close 1008. Inflating is the CPU a small upload can make us spend.
+  /// 0: no limit.
+  std::uint64_t max_inflate_per_second = 64 * 1024 * 1024;
   /// Send messages longer than this in frames of this size (0: never).
   std::size_t fragment_size = 0;
 
@@ -207,6 +212,8 @@ struct RouteOptions {
   std::optional<std::uint32_t> max_fragments;     ///< as ServerOptions::max_fragments
   std::optional<std::uint32_t>
       max_messages_per_second;  ///< as ServerOptions::max_messages_per_second
+  std::optional<std::uint64_t>
+      max_inflate_per_second;  ///< as ServerOptions::max_inflate_per_second
   /// permessage-deflate on this route (with `ServerOptions::deflate`'s
   /// settings, enabled or not there); unset: as the server.
   std::optional<bool> compression;

@@ -217,6 +217,7 @@ ProtocolError Connection::check_header() noexcept {
     message_active_ = true;
     message_opcode_ = static_cast<Opcode>(op);
     message_encoded_ = (frame_.rsv & rsv1_bit) != 0;
+    last_message_encoded_ = message_encoded_;
     message_wire_size_ = 0;
     message_frames_ = 1;
     utf8_.reset();

@@ -115,6 +115,7 @@ server::Route ServerState::make_route(std::string path, std::shared_ptr<const Ca
   s.protocol.fragment_size = r.fragment_size.value_or(o.fragment_size);
   s.protocol.max_fragments = r.max_fragments.value_or(o.max_fragments);
   s.max_messages_per_second = r.max_messages_per_second.value_or(o.max_messages_per_second);
+  s.max_inflate_per_second = r.max_inflate_per_second.value_or(o.max_inflate_per_second);
   s.max_backpressure = r.max_backpressure.value_or(o.max_backpressure);
   s.handshake_timeout_ms = ms(o.handshake_timeout);
   s.idle_timeout_ms = ms(r.idle_timeout.value_or(o.idle_timeout));

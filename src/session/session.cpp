@@ -190,14 +190,9 @@ void Session::dispatch(const protocol::Event& e) {
   const detail::Callbacks& on = *binding_->callbacks;
   switch (e.type) {
     case protocol::EventType::message:
-      if (const std::uint32_t rate = binding_->settings.max_messages_per_second;
-          rate != 0 && !within_message_rate(rate)) [[unlikely]] {
-        if (conn_.close_sent()) break;  // already closing: the rest is dropped
-        host_.note_rate_limited(*this);
-        log(LogLevel::info, "closing " + peer_.to_string() + ": more than " + std::to_string(rate) +
-                                " messages per second");
-        do_close(CloseCode::policy_violation, "too many messages");
-        break;
+      if (binding_->settings.max_messages_per_second | binding_->settings.max_inflate_per_second)
+          [[unlikely]] {
+        if (!within_rates(e.payload.size(), conn_.message_was_encoded())) break;
       }
       on.message(*this, Message{as_text(e.payload), e.opcode});
       break;
@@ -230,19 +225,27 @@ void Session::after_protocol_step() {
   }
 }
 
-bool Session::within_message_rate(std::uint32_t per_second) {
+bool Session::within_rates(std::size_t size, bool inflated) {
+  const Settings& s = binding_->settings;
   Extras& x = extras();
   const std::int64_t now = loop_.now();
-  if (x.rate_tokens < 0) {
-    x.rate_tokens = per_second;  // a second's worth to start with
+  std::string why;
+  const char* reason = "too many messages";
+  if (s.max_messages_per_second && !x.messages.take(1, s.max_messages_per_second, now)) {
+    why = "more than " + std::to_string(s.max_messages_per_second) + " messages per second";
+  } else if (inflated && s.max_inflate_per_second &&
+             !x.inflated.take(static_cast<double>(size),
+                              static_cast<double>(s.max_inflate_per_second), now)) {
+    why = "more than " + std::to_string(s.max_inflate_per_second) + " bytes inflated per second";
+    reason = "inflating too much";
   } else {
-    const double refill = static_cast<double>(now - x.rate_refilled) * per_second / 1000.0;
-    x.rate_tokens = std::min<double>(per_second, x.rate_tokens + refill);
+    return true;
   }
-  x.rate_refilled = now;
-  if (x.rate_tokens < 1) return false;
-  x.rate_tokens -= 1;
-  return true;
+  if (conn_.close_sent()) return false;  // already closing: the rest is dropped
+  host_.note_rate_limited(*this);
+  log(LogLevel::info, "closing " + peer_.to_string() + ": " + why);
+  do_close(CloseCode::policy_violation, reason);
+  return false;
 }
 
 void Session::report_close(CloseCode code, std::string_view reason) {

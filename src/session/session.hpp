@@ -15,6 +15,7 @@
 #include "../transport/tls_filter.hpp"
 #include "lazy_buffer.hpp"
 #include "response_body.hpp"
+#include "token_bucket.hpp"
 
 #include <duplex/handlers.hpp>
 #include <duplex/log.hpp>
@@ -56,6 +57,10 @@ struct Settings {
   // Data messages per second from the peer (a token bucket holding a
   // second's worth); faster: close 1008. 0: no limit.
   std::uint32_t max_messages_per_second = 0;
+  // Bytes of permessage-deflate messages inflated per second (the same
+  // kind of bucket, which one large message may overdraw); more: 1008.
+  // 0: no limit.
+  std::uint64_t max_inflate_per_second = 0;
 };
 
 // What a connection runs with: its handlers and its settings. A server's
@@ -263,15 +268,16 @@ class Session : public WebSocket,
     std::string extensions;
     std::shared_ptr<detail::HandleState> handle;
     std::unique_ptr<ResponseBody> body;
-    // The message rate limit's bucket (Settings::max_messages_per_second):
-    // messages that may still come, refilled by the time passed.
-    double rate_tokens = -1;  // < 0: not started
-    std::int64_t rate_refilled = 0;
+    // The rate limits' buckets (Settings::max_messages_per_second,
+    // Settings::max_inflate_per_second).
+    TokenBucket messages;
+    TokenBucket inflated;
   };
   Extras& extras();
   ResponseBody* body() const noexcept { return extras_ ? extras_->body.get() : nullptr; }
-  // Takes one message from the rate limit's bucket; false when it is empty.
-  bool within_message_rate(std::uint32_t per_second);
+  // Whether a data message of `size` bytes (inflated when `inflated`) is
+  // within the route's rate limits; takes it from their buckets.
+  bool within_rates(std::size_t size, bool inflated);
 
   // The members are laid out for a fan-out to many thousands of
   // subscribers, which touches each session twice per iteration (queueing a

@@ -77,6 +77,57 @@ TEST(RouteOptions, CompressionIsPerRoute) {
   EXPECT_EQ(plain.extensions, "");
 }
 
+// Five 2 MiB messages that compress to a few KiB each, sent at once; the
+// echoes counted and how the connection ended.
+struct InflateRun {
+  int echoes = 0;
+  CloseCode code = CloseCode::no_status;
+  std::string reason;
+};
+InflateRun send_compressible(const std::string& url) {
+  ClientOptions offers;
+  offers.deflate.enabled = true;
+  offers.max_message_size = 4 << 20;
+  Client client;
+  InflateRun run;
+  const std::string big(2 << 20, 'z');
+  EXPECT_FALSE(client.connect(url, offers,
+                              {.on_open =
+                                   [&](WebSocket& ws) {
+                                     for (int i = 0; i < 5; ++i) ws.send_text(big);
+                                   },
+                               .on_message =
+                                   [&](WebSocket& ws, Message) {
+                                     if (++run.echoes == 5) ws.close();
+                                   },
+                               .on_close =
+                                   [&](WebSocket&, CloseCode c, std::string_view r) {
+                                     run.code = c;
+                                     run.reason = std::string(r);
+                                   }}));
+  client.run();
+  return run;
+}
+
+TEST(RouteOptions, InflatingFasterThanTheRouteAllowsCloses1008) {
+  ServerOptions o;
+  o.deflate.enabled = true;
+  RunningServer rs(o, [](Server& s) {
+    ASSERT_FALSE(s.websocket("/limited", echo(), {.max_inflate_per_second = 1 << 20}));
+    ASSERT_FALSE(s.websocket("/free", echo(), {.max_inflate_per_second = 0}));
+  });
+  // One message overdraws the 1 MiB a second; the next, at once, is refused.
+  const InflateRun limited = send_compressible(rs.url("/limited"));
+  EXPECT_EQ(limited.code, CloseCode::policy_violation);
+  EXPECT_EQ(limited.reason, "inflating too much");
+  EXPECT_GE(limited.echoes, 1);
+  EXPECT_LT(limited.echoes, 5);
+  EXPECT_EQ(rs.server().stats().rate_limited_closed, 1u);
+  const InflateRun free = send_compressible(rs.url("/free"));
+  EXPECT_EQ(free.echoes, 5);
+  EXPECT_EQ(free.code, CloseCode::normal);
+}
+
 TEST(RouteOptions, IdleTimeoutIsPerRoute) {
   RunningServer rs(
       {}, [](Server& s) { ASSERT_FALSE(s.websocket("/quick", echo(), {.idle_timeout = 100ms})); });

@@ -156,6 +156,9 @@ class Connection {
   /// Gives back the memory of a reassembled message once its event has been
   /// handled (otherwise kept until the next receive()).
   void release_message() noexcept;
+  /// Whether the last message event's data came through the extension
+  /// (compressed on the wire).
+  bool message_was_encoded() const noexcept { return last_message_encoded_; }
   /// The agreed extension, or null.
   const MessageTransform* transform() const noexcept { return transform_; }
 
@@ -235,9 +238,10 @@ class Connection {
   RxPhase rx_phase_ = RxPhase::header;
   std::uint8_t header_have_ = 0;
   std::uint8_t mask_phase_ = 0;
-  bool message_active_ = false;   ///< a data message has started and not ended
-  bool message_encoded_ = false;  ///< ... with RSV1 (through the transform)
-  bool release_message_ = false;  ///< the last event pointed into message_buf_
+  bool message_active_ = false;        ///< a data message has started and not ended
+  bool message_encoded_ = false;       ///< ... with RSV1 (through the transform)
+  bool last_message_encoded_ = false;  ///< the latest message to start had RSV1
+  bool release_message_ = false;       ///< the last event pointed into message_buf_
   Opcode message_opcode_ = Opcode::binary;
   Utf8Validator utf8_;
   FrameHeader frame_;
