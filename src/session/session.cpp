@@ -190,8 +190,11 @@ void Session::dispatch(const protocol::Event& e) {
   const detail::Callbacks& on = *binding_->callbacks;
   switch (e.type) {
     case protocol::EventType::message:
-      if (binding_->settings.max_messages_per_second | binding_->settings.max_inflate_per_second)
-          [[unlikely]] {
+      // (The inflate limit is on by default: only compressed messages may
+      // take the slow path for it.)
+      if (const Settings& s = binding_->settings;
+          s.max_messages_per_second != 0 ||
+          (conn_.message_was_encoded() && s.max_inflate_per_second != 0)) [[unlikely]] {
         if (!within_rates(e.payload.size(), conn_.message_was_encoded())) break;
       }
       on.message(*this, Message{as_text(e.payload), e.opcode});
