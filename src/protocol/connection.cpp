@@ -33,10 +33,10 @@ Connection::Connection(const ConnectionOptions& options)
     : transform_(options.transform),
       role_(options.role),
       auto_pong_(options.auto_pong),
+      max_fragments_(options.max_fragments),
       max_message_(options.max_message_size),
       max_frame_(options.max_frame_size),
-      max_fragments_(options.max_fragments),
-      fragment_size_(options.fragment_size),
+      fragment_size_(clamp_fragment_size(options.fragment_size)),
       mask_source_(options.mask_source) {}
 
 // ------------------------------------------------------------------ receive
@@ -181,7 +181,8 @@ Event Connection::receive(std::span<std::uint8_t>& in) {
 
 Event Connection::finish_message() {
   message_active_ = false;
-  message_encoded_ = false;
+  // (message_encoded_ stays: it tells message_was_encoded() about this
+  // message, and the next message's first frame sets it again.)
   release_message_ = true;
   Event e;
   e.type = EventType::message;
@@ -217,7 +218,6 @@ ProtocolError Connection::check_header() noexcept {
     message_active_ = true;
     message_opcode_ = static_cast<Opcode>(op);
     message_encoded_ = (frame_.rsv & rsv1_bit) != 0;
-    last_message_encoded_ = message_encoded_;
     message_wire_size_ = 0;
     message_frames_ = 1;
     utf8_.reset();
@@ -347,7 +347,7 @@ void Connection::send_message_frames(Opcode opcode, std::span<const std::uint8_t
   // Auto-fragmentation: RSV1 and the opcode on the first frame only.
   bool first = true;
   while (!payload.empty()) {
-    const std::size_t n = std::min(fragment_size_, payload.size());
+    const std::size_t n = std::min<std::size_t>(fragment_size_, payload.size());
     const bool fin = n == payload.size();
     write_frame(fin, first ? rsv : 0, first ? opcode : Opcode::continuation, payload.first(n));
     payload = payload.subspan(n);
